@@ -1,0 +1,134 @@
+/**
+ * The database schema (drizzle). Owns table shapes only: who may see which rows is decided by the
+ * row-level security policies in `migrations/` and by the tenant session in `./session.ts`.
+ *
+ * Every tenant-owned table carries `organization_id`; `organizations` and `users` are global.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const id = () => uuid('id').primaryKey().defaultRandom();
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const organizationId = () =>
+  uuid('organization_id')
+    .notNull()
+    .references(() => organizations.id, { onDelete: 'cascade' });
+
+export const organizations = pgTable('organizations', {
+  id: id(),
+  name: text('name').notNull(),
+  slug: text('slug').notNull().unique(),
+  createdAt: createdAt(),
+});
+
+export const users = pgTable('users', {
+  id: id(),
+  email: text('email').notNull().unique(),
+  name: text('name'),
+  createdAt: createdAt(),
+});
+
+export const memberships = pgTable(
+  'memberships',
+  {
+    organizationId: organizationId(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.userId] }),
+    index('memberships_user_idx').on(t.userId),
+    check('memberships_role_check', sql`${t.role} in ('viewer', 'editor', 'admin', 'owner')`),
+  ],
+);
+
+export const documents = pgTable(
+  'documents',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    title: text('title').notNull(),
+    body: text('body').notNull().default(''),
+    visibility: text('visibility').notNull().default('private'),
+    version: integer('version').notNull().default(1),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('documents_org_page_idx').on(t.organizationId, t.createdAt.desc(), t.id.desc()),
+    check('documents_visibility_check', sql`${t.visibility} in ('private', 'public')`),
+  ],
+);
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    name: text('name').notNull(),
+    scopes: text('scopes').array().notNull(),
+    /** SHA-256 of the secret, hex. The secret itself is shown once and never stored. */
+    secretHash: text('secret_hash').notNull(),
+    createdBy: uuid('created_by').notNull(),
+    createdAt: createdAt(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [uniqueIndex('api_keys_secret_hash_idx').on(t.secretHash)],
+);
+
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    actorType: text('actor_type').notNull(),
+    actorId: text('actor_id').notNull(),
+    action: text('action').notNull(),
+    resourceType: text('resource_type').notNull(),
+    resourceId: text('resource_id').notNull(),
+    outcome: text('outcome').notNull(),
+    requestId: text('request_id').notNull(),
+  },
+  (t) => [
+    index('audit_events_org_page_idx').on(t.organizationId, t.at.desc(), t.id.desc()),
+    check('audit_events_outcome_check', sql`${t.outcome} in ('success', 'denied', 'failure')`),
+  ],
+);
+
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    kind: text('kind').notNull(),
+    status: text('status').notNull().default('queued'),
+    actorType: text('actor_type').notNull(),
+    actorId: text('actor_id').notNull(),
+    input: jsonb('input').notNull().default({}),
+    result: jsonb('result'),
+    errorCode: text('error_code'),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('jobs_org_idx').on(t.organizationId, t.createdAt.desc()),
+    check('jobs_status_check', sql`${t.status} in ('queued', 'running', 'succeeded', 'failed')`),
+  ],
+);

@@ -1,0 +1,20 @@
+/**
+ * The Worker's bindings (SPEC §5). Secrets are optional here because their absence must give a clear
+ * error, not a crash.
+ */
+export interface Env {
+  ENVIRONMENT: string;
+  ACTOR_ISSUER: string;
+  ACTOR_AUDIENCE: string;
+  ACTOR_TOKEN_TTL_SECONDS?: string;
+  ACTOR_SIGNING_KEYS?: string;
+  IDP_JWKS_URL?: string;
+  IDP_ISSUER?: string;
+  IDP_AUDIENCE?: string;
+  DATABASE_URL?: string;
+  /**
+   * Local development and tests only: the base URL of the local Neon bridge
+   * (`scripts/lib/neon-bridge.ts`) that stands in for Neon's proxy. Absent in production.
+   */
+  DATABASE_PROXY_URL?: string;
+}

@@ -1,0 +1,7 @@
+/** The Worker entry point: wires platform events to the modules that own them. */
+import type { Env } from './env.ts';
+import { handleFetch } from './http/app.ts';
+
+export default {
+  fetch: handleFetch,
+} satisfies ExportedHandler<Env>;

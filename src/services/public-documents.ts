@@ -1,0 +1,41 @@
+/**
+ * Public documents (SPEC §3 `GET /v1/public/documents/:id`): anyone, guests included, may read a
+ * document whose visibility is `public`. The session asks for exactly that (`publicRead`), so row-level
+ * security shows no private row even if this query were wrong.
+ */
+import { and, eq } from 'drizzle-orm';
+import type { Database } from '../db/client.ts';
+import { documents } from '../db/schema.ts';
+import { runScoped } from '../db/session.ts';
+import { NotFound } from '../errors.ts';
+
+export interface PublicDocument {
+  id: string;
+  title: string;
+  body: string;
+  visibility: 'public';
+  updatedAt: Date;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function readPublicDocument(
+  db: Database,
+  reader: { type: string; id: string },
+  documentId: string,
+): Promise<PublicDocument> {
+  if (!UUID.test(documentId)) throw new NotFound();
+  const [rows] = await runScoped(
+    db,
+    { organizationId: null, actorType: reader.type, actorId: reader.id, publicRead: true },
+    [
+      db
+        .select({ id: documents.id, title: documents.title, body: documents.body, updatedAt: documents.updatedAt })
+        .from(documents)
+        .where(and(eq(documents.id, documentId), eq(documents.visibility, 'public'))),
+    ],
+  );
+  const row = rows[0];
+  if (!row) throw new NotFound();
+  return { ...row, visibility: 'public' };
+}

@@ -1,0 +1,46 @@
+/**
+ * Test access to the database behind the Worker, through the same Neon bridge. `adminSql` runs as the
+ * connection's own user (the tables' owner or a superuser), outside any tenant session: fixtures and
+ * assertions use it to see what really landed, whatever row-level security would show.
+ */
+import { env } from 'cloudflare:test';
+import { neon } from '@neondatabase/serverless';
+import { openDatabase } from '../../src/db/client.ts';
+
+export function database() {
+  return openDatabase(env);
+}
+
+export function adminSql() {
+  openDatabase(env); // points the driver at the local bridge
+  return neon(env.DATABASE_URL!);
+}
+
+export async function bridgeRoundTrips(): Promise<number> {
+  const response = await fetch(`${env.DATABASE_PROXY_URL}/__bridge/stats`);
+  return ((await response.json()) as { roundTrips: number }).roundTrips;
+}
+
+let counter = 0;
+/** A value unique to this test run, for slugs and emails. */
+export function unique(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}-${counter}`;
+}
+
+export async function createOrganization(name = unique('org')): Promise<{ id: string; slug: string }> {
+  const sql = adminSql();
+  const [row] = await sql`insert into organizations (name, slug) values (${name}, ${name}) returning id, slug`;
+  return row as { id: string; slug: string };
+}
+
+export async function createDocument(
+  organizationId: string,
+  fields: { title?: string; body?: string; visibility?: 'public' | 'private' } = {},
+): Promise<{ id: string }> {
+  const sql = adminSql();
+  const [row] = await sql`insert into documents (organization_id, title, body, visibility, created_by)
+    values (${organizationId}, ${fields.title ?? 'Untitled'}, ${fields.body ?? ''}, ${fields.visibility ?? 'private'}, 'test')
+    returning id`;
+  return row as { id: string };
+}

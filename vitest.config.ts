@@ -1,0 +1,42 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+// Two projects. `workers`: the Worker's suite, inside workerd with the real wrangler.toml bindings; its
+// database comes from test/global-setup.ts (the embedded Postgres, or the server in DATABASE_URL,
+// behind the Neon bridge). `node`: the local tooling that runs in Node (migrations, the bridge).
+export default defineConfig({
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                ENVIRONMENT: 'development',
+                DATABASE_URL: inject<string>('databaseUrl'),
+                DATABASE_PROXY_URL: inject<string>('databaseProxyUrl'),
+                DATABASE_KIND: inject<string>('databaseKind'),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'workers',
+          globalSetup: ['./test/global-setup.ts'],
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/node/**'],
+        },
+      },
+      {
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['test/node/**/*.test.ts'],
+        },
+      },
+    ],
+  },
+});
