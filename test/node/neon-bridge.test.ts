@@ -8,7 +8,7 @@ import { type NeonBridge, startNeonBridge } from '../../scripts/lib/neon-bridge.
 describe('the local Neon bridge', () => {
   let db: EmbeddedPostgres;
   let bridge: NeonBridge;
-  let sql: ReturnType<typeof neon>;
+  let sql: ReturnType<typeof neon<false, false>>;
 
   beforeAll(async () => {
     db = await startEmbeddedPostgres();
