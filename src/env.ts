@@ -17,4 +17,6 @@ export interface Env {
    * (`scripts/lib/neon-bridge.ts`) that stands in for Neon's proxy. Absent in production.
    */
   DATABASE_PROXY_URL?: string;
+  /** Tests only: which database the suite runs on (`embedded` or `postgres`). */
+  DATABASE_KIND?: string;
 }

@@ -1,10 +1,13 @@
 /**
  * Runs in Node before the Workers-runtime tests: brings up the database the suite runs against —
- * the embedded Postgres (PGlite) unless DATABASE_URL names a server — applies the migrations, and
- * starts the Neon bridge the Worker's driver talks to. The same suite runs on both.
+ * the embedded Postgres (PGlite) unless DATABASE_URL names a server — applies the migrations, starts
+ * the Neon bridge the Worker's driver talks to, a local OIDC identity provider, and generates the
+ * suite's own signing keys (so tests never depend on a developer's .dev.vars).
  */
 import type { TestProject } from 'vitest/node';
+import { generateSigningKeySet } from '../scripts/lib/dev-vars.ts';
 import { startEmbeddedPostgres } from '../scripts/lib/embedded-postgres.ts';
+import { startLocalIdp } from '../scripts/lib/local-idp.ts';
 import { applyMigrations } from '../scripts/lib/migrate.ts';
 import { startNeonBridge } from '../scripts/lib/neon-bridge.ts';
 
@@ -13,6 +16,10 @@ declare module 'vitest' {
     databaseUrl: string;
     databaseProxyUrl: string;
     databaseKind: 'embedded' | 'postgres';
+    signingKeys: string;
+    idpUrl: string;
+    idpIssuer: string;
+    idpAudience: string;
   }
 }
 
@@ -22,10 +29,19 @@ export default async function setup(project: TestProject) {
   const databaseUrl = external ?? embedded!.url;
   await applyMigrations(databaseUrl);
   const bridge = await startNeonBridge();
+  const idp = await startLocalIdp();
+  // Two keys: the first (EdDSA) signs; the second (ES256) is a previous key that must still verify.
+  const current = JSON.parse(await generateSigningKeySet('EdDSA')).keys;
+  const previous = JSON.parse(await generateSigningKeySet('ES256')).keys;
   project.provide('databaseUrl', databaseUrl);
   project.provide('databaseProxyUrl', bridge.url);
   project.provide('databaseKind', external ? 'postgres' : 'embedded');
+  project.provide('signingKeys', JSON.stringify({ keys: [...current, ...previous] }));
+  project.provide('idpUrl', idp.url);
+  project.provide('idpIssuer', idp.issuer);
+  project.provide('idpAudience', idp.audience);
   return async () => {
+    await idp.close();
     await bridge.close();
     await embedded?.close();
   };

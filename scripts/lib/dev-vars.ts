@@ -20,11 +20,15 @@ export function readDevVars(path: string): Record<string, string> {
   return vars;
 }
 
-export async function generateSigningKeySet(): Promise<string> {
-  const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+/** A fresh JWK Set of one private signing key (Ed25519 by default), with a dated `kid`. */
+export async function generateSigningKeySet(alg: 'EdDSA' | 'ES256' = 'EdDSA'): Promise<string> {
+  const { privateKey } =
+    alg === 'EdDSA'
+      ? await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true })
+      : await generateKeyPair('ES256', { extractable: true });
   const jwk = await exportJWK(privateKey);
-  const kid = `dev-${new Date().toISOString().slice(0, 10)}-${crypto.randomUUID().slice(0, 8)}`;
-  return JSON.stringify({ keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] });
+  const kid = `${alg === 'EdDSA' ? 'ed' : 'es'}-${new Date().toISOString().slice(0, 10)}-${crypto.randomUUID().slice(0, 8)}`;
+  return JSON.stringify({ keys: [{ ...jwk, kid, alg, use: 'sig' }] });
 }
 
 /** Returns the signing key set, generating and saving one when `.dev.vars` has none. */

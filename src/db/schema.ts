@@ -132,3 +132,22 @@ export const jobs = pgTable(
     check('jobs_status_check', sql`${t.status} in ('queued', 'running', 'succeeded', 'failed')`),
   ],
 );
+
+/**
+ * Subjects whose tokens issued before `revoked_at` are refused (`TOKEN_REVOKED`): a removed or demoted
+ * member (`user`), a revoked API key (`service`). Rows older than the longest token lifetime are
+ * useless and pruned by maintenance.
+ */
+export const revocations = pgTable(
+  'revocations',
+  {
+    organizationId: organizationId(),
+    subjectType: text('subject_type').notNull(),
+    subjectId: uuid('subject_id').notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.subjectType, t.subjectId] }),
+    check('revocations_subject_type_check', sql`${t.subjectType} in ('user', 'service')`),
+  ],
+);

@@ -1,16 +1,37 @@
 /**
- * The Worker's `fetch`: gives every request an id, runs the router, turns any thrown error into the
- * SPEC's envelope, and stamps `x-request-id` on every response.
+ * The Worker's `fetch`: gives every request an id, resolves its actor, runs the router inside the
+ * request's context (explicit and AsyncLocalStorage), turns any thrown error into the SPEC's envelope,
+ * and stamps `x-request-id` on every response.
  */
+
+import { type Context, runInContext } from '../context.ts';
+import { type Database, openDatabase } from '../db/client.ts';
 import type { Env } from '../env.ts';
+import { authenticate } from './authenticate.ts';
 import { errorResponse } from './error-response.ts';
 import { router } from './router.ts';
 
-export async function handleFetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+export async function handleFetch(request: Request, env: Env, executionContext: ExecutionContext): Promise<Response> {
   const requestId = crypto.randomUUID();
+  let database: Database | undefined;
+  // Opened on first use: /health and the JWKS never need the database.
+  const db = () => {
+    database ??= openDatabase(env);
+    return database;
+  };
   let response: Response;
   try {
-    response = (await router.fetch(request, env, ctx, { requestId })) as Response;
+    const actor = await authenticate(request, env, requestId, db);
+    const ctx: Context = {
+      actor,
+      requestId,
+      env,
+      get db() {
+        return db();
+      },
+      waitUntil: (promise) => executionContext.waitUntil(promise),
+    };
+    response = (await runInContext(ctx, () => router.fetch(request, ctx))) as Response;
   } catch (error) {
     response = errorResponse(error, requestId);
   }

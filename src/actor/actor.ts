@@ -1,0 +1,97 @@
+/**
+ * The actor model (SPEC §1): who performs an operation. A discriminated union on `type`, open to custom
+ * types by declaration merging into `CustomActors` (see the README, "Adding an actor type").
+ *
+ * This module knows nothing of HTTP, rooms or the database. Actors are immutable values; the only ways
+ * to obtain one are verifying a token (`tokens/verify.ts`), being a guest, or — in code only — the
+ * system actor (`system.ts`).
+ */
+import type { Permission, Role } from '../policy/permissions.ts';
+
+/** What a verified token proved, kept on the actor for expiry and revocation checks. */
+export interface TokenFacts {
+  readonly jti: string;
+  /** Seconds since the epoch. */
+  readonly issuedAt: number;
+  /** Seconds since the epoch. */
+  readonly expiresAt: number;
+}
+
+export interface UserActor {
+  readonly type: 'user';
+  readonly id: string;
+  /** Absent for an org-less user token (only `/v1/me*` and `POST /v1/orgs`). */
+  readonly organizationId: string | null;
+  readonly role: Role | null;
+  readonly sessionId: string;
+  readonly token: TokenFacts;
+}
+
+export interface ServiceActor {
+  readonly type: 'service';
+  /** The API key's id. */
+  readonly id: string;
+  readonly organizationId: string;
+  readonly scopes: readonly Permission[];
+  readonly token: TokenFacts;
+}
+
+export interface GuestActor {
+  readonly type: 'guest';
+  readonly requestId: string;
+}
+
+export interface SystemActor {
+  readonly type: 'system';
+  readonly reason: string;
+}
+
+/** A user or service actor bound to one live connection in a room. */
+export interface WebSocketActor {
+  readonly type: 'websocket';
+  readonly actor: UserActor | ServiceActor;
+  readonly connectionId: string;
+  readonly roomId: string;
+  /** Seconds since the epoch: the bound token's expiry, extended by `reauth`. */
+  readonly expiresAt: number;
+}
+
+/**
+ * Custom actor types register here by declaration merging, keyed by their `type`:
+ *
+ * ```ts
+ * declare module '../actor/actor.ts' {
+ *   interface CustomActors { bot: BotActor }
+ * }
+ * ```
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: an extension point filled by declaration merging
+export interface CustomActors {}
+
+export type BuiltInActor = UserActor | ServiceActor | GuestActor | SystemActor | WebSocketActor;
+export type Actor = BuiltInActor | CustomActors[keyof CustomActors];
+export type ActorType = Actor['type'];
+
+/** The actor a token-bearing operation runs as: a user or a service. */
+export type TokenActor = UserActor | ServiceActor;
+
+/** A reference that can be stored or enqueued and rebuilt later (never a serialized actor or token). */
+export interface ActorRef {
+  readonly type: 'user' | 'service';
+  readonly id: string;
+  readonly organizationId: string;
+}
+
+/** The principal behind an actor, for audit records: `{ type, id }`. */
+export function principalOf(actor: BuiltInActor): { type: string; id: string } {
+  switch (actor.type) {
+    case 'guest':
+      return { type: 'guest', id: actor.requestId };
+    case 'system':
+      return { type: 'system', id: actor.reason };
+    case 'websocket':
+      return { type: actor.actor.type, id: actor.actor.id };
+    default:
+      return { type: actor.type, id: actor.id };
+  }
+}

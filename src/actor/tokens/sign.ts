@@ -1,0 +1,63 @@
+/**
+ * Issues actor tokens: JWS compact, `typ: actor+jwt`, signed by the first key of `ACTOR_SIGNING_KEYS`.
+ * Only `user` and `service` tokens exist: the system actor never has one.
+ */
+import { SignJWT } from 'jose';
+import type { Permission, Role } from '../../policy/permissions.ts';
+import { ACTOR_TOKEN_TYPE, clampLifetime } from './claims.ts';
+import type { ActorKeys } from './keys.ts';
+
+export type ActorTokenSubject =
+  | { act: 'user'; sub: string; org: string | null; role: Role | null; sid: string }
+  | { act: 'service'; sub: string; org: string; scopes: readonly Permission[] };
+
+export interface SignOptions {
+  issuer: string;
+  audience: string;
+  ttlSeconds?: number;
+  /** Seconds since the epoch; injectable for tests. */
+  now?: number;
+}
+
+export interface IssuedToken {
+  token: string;
+  jti: string;
+  issuedAt: number;
+  expiresAt: number;
+  expiresIn: number;
+}
+
+/**
+ * @example
+ * const { token } = await signActorToken(keys, { act: 'user', sub: userId, org, role: 'editor', sid }, { issuer, audience })
+ */
+export async function signActorToken(
+  keys: ActorKeys,
+  subject: ActorTokenSubject,
+  options: SignOptions,
+): Promise<IssuedToken> {
+  const now = Math.floor(options.now ?? Date.now() / 1000);
+  const ttl = clampLifetime(options.ttlSeconds);
+  const jti = crypto.randomUUID();
+  const payload: Record<string, unknown> = { act: subject.act };
+  if (subject.act === 'user') {
+    if (subject.org) {
+      payload.org = subject.org;
+      payload.role = subject.role;
+    }
+    payload.sid = subject.sid;
+  } else {
+    payload.org = subject.org;
+    payload.scope = subject.scopes.join(' ');
+  }
+  const token = await new SignJWT(payload)
+    .setProtectedHeader({ alg: keys.signing.alg, kid: keys.signing.kid, typ: ACTOR_TOKEN_TYPE })
+    .setIssuer(options.issuer)
+    .setAudience(options.audience)
+    .setSubject(subject.sub)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttl)
+    .setJti(jti)
+    .sign(keys.signing.key);
+  return { token, jti, issuedAt: now, expiresAt: now + ttl, expiresIn: ttl };
+}

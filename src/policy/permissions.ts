@@ -1,0 +1,67 @@
+/**
+ * The permission vocabulary and the role matrix of SPEC §1. Deny by default: a role has exactly the
+ * permissions listed for it. Checks name a permission, never a role.
+ */
+
+export const ROLES = ['viewer', 'editor', 'admin', 'owner'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSIONS = [
+  'documents:read',
+  'documents:write',
+  'documents:delete',
+  'rooms:join',
+  'rooms:publish',
+  'exports:create',
+  'members:read',
+  'members:write',
+  'members:grant_admin',
+  'api_keys:write',
+  'audit:read',
+  'org:delete',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+const VIEWER: readonly Permission[] = ['documents:read', 'rooms:join', 'exports:create'];
+const EDITOR: readonly Permission[] = [...VIEWER, 'documents:write', 'rooms:publish'];
+const ADMIN: readonly Permission[] = [
+  ...EDITOR,
+  'documents:delete',
+  'members:read',
+  'members:write',
+  'api_keys:write',
+  'audit:read',
+];
+const OWNER: readonly Permission[] = [...ADMIN, 'members:grant_admin', 'org:delete'];
+
+export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
+  viewer: new Set(VIEWER),
+  editor: new Set(EDITOR),
+  admin: new Set(ADMIN),
+  owner: new Set(OWNER),
+};
+
+/**
+ * @example
+ * isRole('editor') // true
+ * isRole('superuser') // false
+ */
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+/**
+ * @example
+ * isPermission('documents:read') // true
+ */
+export function isPermission(value: unknown): value is Permission {
+  return typeof value === 'string' && (PERMISSIONS as readonly string[]).includes(value);
+}
+
+/**
+ * @example
+ * permissionsOf('viewer').has('documents:write') // false
+ */
+export function permissionsOf(role: Role): ReadonlySet<Permission> {
+  return ROLE_PERMISSIONS[role];
+}

@@ -1,0 +1,185 @@
+/**
+ * `POST /v1/auth/token` (SPEC §3): turns a credential into a Signet actor token.
+ *
+ * - `id_token`: an external IdP's OIDC ID token → a user (found or created by its verified email); with
+ *   `organization` (id or slug) the user must be a member and the token carries the membership's role.
+ * - `api_key`: an API key secret → a service actor with the key's scopes, never more than its creator
+ *   may do now (scopes ∩ the creator's current role).
+ * - `dev` (only when `ENVIRONMENT=development`): an email → a user, as `id_token` but without an IdP.
+ *
+ * Loading the user or the key is a bootstrap action of the system actor (SPEC §1), in one round trip.
+ */
+import { and, eq, or, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { TokenActor } from '../../actor/actor.ts';
+import { verifyIdToken } from '../../actor/idp.ts';
+import { systemActor } from '../../actor/system.ts';
+import { clampLifetime } from '../../actor/tokens/claims.ts';
+import { loadActorKeys } from '../../actor/tokens/keys.ts';
+import { signActorToken } from '../../actor/tokens/sign.ts';
+import type { Context } from '../../context.ts';
+import { apiKeys, memberships, organizations, users } from '../../db/schema.ts';
+import { runScoped } from '../../db/session.ts';
+import { InvalidToken, NotFound, TokenRevoked, ValidationFailed } from '../../errors.ts';
+import { assertSystemAction } from '../../policy/bootstrap.ts';
+import { isPermission, isRole, type Permission, permissionsOf } from '../../policy/permissions.ts';
+import { hashApiKeySecret, looksLikeApiKeySecret } from './api-key-secret.ts';
+import { type ActorView, actorView } from './views.ts';
+
+const organizationRef = z.string().trim().min(1).max(100);
+
+const IdTokenGrant = z.strictObject({
+  grant_type: z.literal('id_token'),
+  id_token: z.string().min(1).max(16_384),
+  organization: organizationRef.optional(),
+});
+const ApiKeyGrant = z.strictObject({
+  grant_type: z.literal('api_key'),
+  api_key: z.string().min(1).max(200),
+});
+const DevGrant = z.strictObject({
+  grant_type: z.literal('dev'),
+  email: z.email().max(254),
+  organization: organizationRef.optional(),
+  ttl_seconds: z.number().int().min(5).max(3600).optional(),
+});
+
+/** The grants a deployment accepts: `dev` exists only in development; elsewhere it is an unknown grant type. */
+export function grantSchema(environment: string) {
+  return environment === 'development'
+    ? z.discriminatedUnion('grant_type', [IdTokenGrant, ApiKeyGrant, DevGrant])
+    : z.discriminatedUnion('grant_type', [IdTokenGrant, ApiKeyGrant]);
+}
+
+export type Grant = z.infer<typeof IdTokenGrant> | z.infer<typeof ApiKeyGrant> | z.infer<typeof DevGrant>;
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  actor: ActorView;
+}
+
+export async function exchangeToken(ctx: Context, grant: Grant): Promise<TokenResponse> {
+  switch (grant.grant_type) {
+    case 'dev':
+      if (ctx.env.ENVIRONMENT !== 'development') {
+        throw new ValidationFailed([{ path: 'grant_type', message: 'Unknown grant type.' }]);
+      }
+      return issueForUser(ctx, grant.email.toLowerCase(), null, grant.organization, grant.ttl_seconds);
+    case 'id_token': {
+      const { IDP_JWKS_URL: jwksUrl, IDP_ISSUER: issuer, IDP_AUDIENCE: audience } = ctx.env;
+      if (!jwksUrl || !issuer || !audience) {
+        throw new ValidationFailed([{ path: 'grant_type', message: 'No identity provider is configured.' }]);
+      }
+      const identity = await verifyIdToken(grant.id_token, { jwksUrl, issuer, audience });
+      return issueForUser(ctx, identity.email, identity.name, grant.organization, undefined);
+    }
+    case 'api_key':
+      return issueForApiKey(ctx, grant.api_key);
+  }
+}
+
+async function issueForUser(
+  ctx: Context,
+  email: string,
+  name: string | null,
+  organization: string | undefined,
+  ttlSeconds: number | undefined,
+): Promise<TokenResponse> {
+  const system = systemActor('token exchange');
+  assertSystemAction(system, 'bootstrap:load-user');
+  const { db } = ctx;
+  const scope = { organizationId: null, actorType: 'system', actorId: system.reason, bootstrap: true };
+  const [, found, membership] = await runScoped(db, scope, [
+    db.insert(users).values({ email, name }).onConflictDoNothing({ target: users.email }),
+    db.select({ id: users.id }).from(users).where(eq(users.email, email)),
+    db
+      .select({ organizationId: organizations.id, role: memberships.role })
+      .from(memberships)
+      .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(
+        and(
+          eq(users.email, email),
+          or(eq(organizations.slug, organization ?? ''), sql`${organizations.id}::text = ${organization ?? ''}`),
+        ),
+      ),
+  ]);
+  const userId = found[0]?.id;
+  if (!userId) throw new Error('user upsert returned no row');
+  let org: string | null = null;
+  let role: ReturnType<typeof toRole> = null;
+  if (organization !== undefined) {
+    const row = membership[0];
+    // Not a member and no such organization look the same: existence is never disclosed.
+    if (!row) throw new NotFound('No such organization, or not a member of it.');
+    org = row.organizationId;
+    role = toRole(row.role);
+  }
+  const subject = { act: 'user' as const, sub: userId, org, role, sid: crypto.randomUUID() };
+  return sign(ctx, subject, ttlSeconds);
+}
+
+async function issueForApiKey(ctx: Context, secret: string): Promise<TokenResponse> {
+  if (!looksLikeApiKeySecret(secret)) throw new InvalidToken('The API key is invalid.');
+  const system = systemActor('token exchange');
+  assertSystemAction(system, 'bootstrap:load-api-key');
+  const { db } = ctx;
+  const hash = await hashApiKeySecret(secret);
+  const scope = { organizationId: null, actorType: 'system', actorId: system.reason, bootstrap: true };
+  const [rows] = await runScoped(db, scope, [
+    db
+      .select({
+        id: apiKeys.id,
+        organizationId: apiKeys.organizationId,
+        scopes: apiKeys.scopes,
+        revokedAt: apiKeys.revokedAt,
+        creatorRole: memberships.role,
+      })
+      .from(apiKeys)
+      .leftJoin(
+        memberships,
+        and(eq(memberships.organizationId, apiKeys.organizationId), eq(memberships.userId, apiKeys.createdBy)),
+      )
+      .where(eq(apiKeys.secretHash, hash)),
+  ]);
+  const key = rows[0];
+  if (!key) throw new InvalidToken('The API key is invalid.');
+  if (key.revokedAt !== null) throw new TokenRevoked('The API key has been revoked.');
+  const creatorRole = toRole(key.creatorRole);
+  const allowed = creatorRole ? permissionsOf(creatorRole) : new Set<Permission>();
+  const scopes = key.scopes.filter(isPermission).filter((p) => allowed.has(p));
+  return sign(ctx, { act: 'service', sub: key.id, org: key.organizationId, scopes }, undefined);
+}
+
+async function sign(
+  ctx: Context,
+  subject: Parameters<typeof signActorToken>[1],
+  ttlSeconds: number | undefined,
+): Promise<TokenResponse> {
+  const keys = await loadActorKeys(ctx.env.ACTOR_SIGNING_KEYS);
+  const fallback = clampLifetime(Number(ctx.env.ACTOR_TOKEN_TTL_SECONDS ?? '') || undefined);
+  const issued = await signActorToken(keys, subject, {
+    issuer: ctx.env.ACTOR_ISSUER,
+    audience: ctx.env.ACTOR_AUDIENCE,
+    ttlSeconds: ttlSeconds ?? fallback,
+  });
+  const token = { jti: issued.jti, issuedAt: issued.issuedAt, expiresAt: issued.expiresAt };
+  const actor: TokenActor =
+    subject.act === 'user'
+      ? {
+          type: 'user',
+          id: subject.sub,
+          organizationId: subject.org,
+          role: subject.role,
+          sessionId: subject.sid,
+          token,
+        }
+      : { type: 'service', id: subject.sub, organizationId: subject.org, scopes: subject.scopes, token };
+  return { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, actor: actorView(actor) };
+}
+
+function toRole(value: string | null | undefined) {
+  return isRole(value) ? value : null;
+}

@@ -1,0 +1,89 @@
+/**
+ * Token revocation (SPEC §3 `TOKEN_REVOKED`), without a database read per request in steady state.
+ *
+ * Design: removing a member or revoking an API key writes a `revocations` row (subject, `revoked_at`)
+ * in the same transaction. Each isolate keeps, per organization, the rows of the last hour (the longest
+ * token lifetime) and refreshes them at most every `REFRESH_MS` — one small indexed read per
+ * organization per isolate per 30 s — so every isolate refuses a revoked token within 30 s; the isolate
+ * that performed the revocation refuses it at once (`noteRevocation`). A token is revoked when it was
+ * issued before its subject's `revoked_at`.
+ */
+import { and, eq, gt } from 'drizzle-orm';
+import type { TokenActor } from '../actor/actor.ts';
+import type { RevocationSource } from '../actor/resolve.ts';
+import { MAX_LIFETIME_SECONDS } from '../actor/tokens/claims.ts';
+import type { Database } from '../db/client.ts';
+import { revocations } from '../db/schema.ts';
+import { runScoped } from '../db/session.ts';
+
+export const REFRESH_MS = 30_000;
+
+interface OrganizationRevocations {
+  fetchedAt: number;
+  /** `type:id` → revoked at, in seconds since the epoch. */
+  bySubject: Map<string, number>;
+}
+
+const known = new Map<string, OrganizationRevocations>();
+const inflight = new Map<string, Promise<OrganizationRevocations>>();
+
+export function revocationSource(db: Database): RevocationSource {
+  return {
+    async isRevoked(actor: TokenActor): Promise<boolean> {
+      const organizationId = actor.organizationId;
+      if (organizationId === null) return false; // an org-less token reaches no tenant data
+      const list = await revocationsOf(db, organizationId, actor);
+      const revokedAt = list.bySubject.get(`${actor.type}:${actor.id}`);
+      // `iat` has one-second resolution: a token issued in the second of its revocation counts as before.
+      return revokedAt !== undefined && actor.token.issuedAt <= revokedAt;
+    },
+  };
+}
+
+/** Records a revocation this isolate just committed, so it applies here at once. */
+export function noteRevocation(
+  organizationId: string,
+  subjectType: 'user' | 'service',
+  subjectId: string,
+  at: Date,
+): void {
+  const entry = known.get(organizationId);
+  if (entry) entry.bySubject.set(`${subjectType}:${subjectId}`, Math.floor(at.getTime() / 1000));
+}
+
+/** Forgets every cached list (tests, and organization deletion). */
+export function forgetRevocations(organizationId?: string): void {
+  if (organizationId === undefined) known.clear();
+  else known.delete(organizationId);
+}
+
+async function revocationsOf(
+  db: Database,
+  organizationId: string,
+  actor: TokenActor,
+): Promise<OrganizationRevocations> {
+  const cached = known.get(organizationId);
+  if (cached && Date.now() - cached.fetchedAt < REFRESH_MS) return cached;
+  let pending = inflight.get(organizationId);
+  if (!pending) {
+    pending = load(db, organizationId, actor).finally(() => inflight.delete(organizationId));
+    inflight.set(organizationId, pending);
+  }
+  return pending;
+}
+
+async function load(db: Database, organizationId: string, actor: TokenActor): Promise<OrganizationRevocations> {
+  const since = new Date(Date.now() - (MAX_LIFETIME_SECONDS + 60) * 1000);
+  const [rows] = await runScoped(db, { organizationId, actorType: actor.type, actorId: actor.id }, [
+    db
+      .select({ type: revocations.subjectType, id: revocations.subjectId, at: revocations.revokedAt })
+      .from(revocations)
+      .where(and(eq(revocations.organizationId, organizationId), gt(revocations.revokedAt, since))),
+  ]);
+  const entry: OrganizationRevocations = {
+    fetchedAt: Date.now(),
+    bySubject: new Map(rows.map((r) => [`${r.type}:${r.id}`, Math.floor(r.at.getTime() / 1000)])),
+  };
+  known.set(organizationId, entry);
+  return entry;
+}
