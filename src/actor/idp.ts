@@ -42,10 +42,15 @@ export function idpJwksFetchCount(): number {
   return fetches;
 }
 
-/** Drops this isolate's memory of every JWKS (tests; `caches.default` is left as it is). */
-export function forgetIdpJwks(): void {
+/** Drops this isolate's memory of every JWKS, and with `shared` the `caches.default` copy of `url` too (tests). */
+export async function forgetIdpJwks(options: { shared?: string } = {}): Promise<void> {
   memory.clear();
   lastForcedRefresh.clear();
+  if (options.shared && typeof caches !== 'undefined') await caches.default.delete(sharedCacheKey(options.shared));
+}
+
+function sharedCacheKey(url: string): Request {
+  return new Request(`https://idp-jwks.signet.internal/?url=${encodeURIComponent(url)}`);
 }
 
 /**
@@ -108,7 +113,7 @@ async function loadJwks(url: string, force: boolean): Promise<CachedJwks> {
 }
 
 async function refresh(url: string, force: boolean): Promise<CachedJwks> {
-  const cacheKey = new Request(`https://idp-jwks.signet.internal/?url=${encodeURIComponent(url)}`);
+  const cacheKey = sharedCacheKey(url);
   const shared = typeof caches === 'undefined' ? undefined : caches.default;
   if (!force && shared) {
     const hit = await shared.match(cacheKey);

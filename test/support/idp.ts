@@ -1,0 +1,33 @@
+/** The local identity provider started by test/global-setup.ts: its keys, ID tokens, fetch count. */
+import { env } from 'cloudflare:test';
+import { importJWK, type JWK, SignJWT } from 'jose';
+
+const base = () => env.IDP_JWKS_URL!.replace(/\/jwks\.json$/, '');
+
+export async function idpKey(): Promise<JWK & { kid: string }> {
+  return ((await (await fetch(`${base()}/__idp/key`)).json()) as { privateJwk: JWK & { kid: string } }).privateJwk;
+}
+
+export async function rotateIdpKey(): Promise<JWK & { kid: string }> {
+  const response = await fetch(`${base()}/__idp/rotate`, { method: 'POST' });
+  return ((await response.json()) as { privateJwk: JWK & { kid: string } }).privateJwk;
+}
+
+export async function idpJwksFetches(): Promise<number> {
+  return ((await (await fetch(`${base()}/__idp/stats`)).json()) as { fetches: number }).fetches;
+}
+
+export async function idToken(
+  claims: { email?: string; email_verified?: boolean; name?: string; sub?: string } = {},
+  options: { key?: JWK & { kid: string }; audience?: string; issuer?: string; expiresIn?: string } = {},
+): Promise<string> {
+  const key = options.key ?? (await idpKey());
+  return new SignJWT({ email: claims.email, email_verified: claims.email_verified ?? true, name: claims.name })
+    .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
+    .setIssuer(options.issuer ?? env.IDP_ISSUER!)
+    .setAudience(options.audience ?? env.IDP_AUDIENCE!)
+    .setSubject(claims.sub ?? `idp|${crypto.randomUUID()}`)
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '10m')
+    .sign(await importJWK(key, 'ES256'));
+}
