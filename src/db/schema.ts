@@ -19,7 +19,8 @@ import {
 } from 'drizzle-orm/pg-core';
 
 const id = () => uuid('id').primaryKey().defaultRandom();
-const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const createdAt = () =>
+  timestamp('created_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow();
 const organizationId = () =>
   uuid('organization_id')
     .notNull()
@@ -67,7 +68,7 @@ export const documents = pgTable(
     version: integer('version').notNull().default(1),
     createdBy: text('created_by').notNull(),
     createdAt: createdAt(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
     index('documents_org_page_idx').on(t.organizationId, t.createdAt.desc(), t.id.desc()),
@@ -86,7 +87,7 @@ export const apiKeys = pgTable(
     secretHash: text('secret_hash').notNull(),
     createdBy: uuid('created_by').notNull(),
     createdAt: createdAt(),
-    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date', precision: 3 }),
   },
   (t) => [uniqueIndex('api_keys_secret_hash_idx').on(t.secretHash)],
 );
@@ -96,7 +97,7 @@ export const auditEvents = pgTable(
   {
     id: id(),
     organizationId: organizationId(),
-    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    at: timestamp('at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
     actorType: text('actor_type').notNull(),
     actorId: text('actor_id').notNull(),
     action: text('action').notNull(),
@@ -125,7 +126,7 @@ export const jobs = pgTable(
     errorCode: text('error_code'),
     attempts: integer('attempts').notNull().default(0),
     createdAt: createdAt(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
     index('jobs_org_idx').on(t.organizationId, t.createdAt.desc()),
@@ -144,7 +145,7 @@ export const revocations = pgTable(
     organizationId: organizationId(),
     subjectType: text('subject_type').notNull(),
     subjectId: uuid('subject_id').notNull(),
-    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
     primaryKey({ columns: [t.organizationId, t.subjectType, t.subjectId] }),

@@ -4,15 +4,42 @@
  * error; they throw domain errors and `app.ts` turns them into responses.
  */
 import { type IRequest, Router } from 'itty-router';
+import type { BuiltInActor } from '../actor/actor.ts';
 import { requireActor } from '../actor/require.ts';
 import { loadActorKeys } from '../actor/tokens/keys.ts';
 import { type Context, withActor } from '../context.ts';
 import { NotFound } from '../errors.ts';
+import { CreateApiKey, createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys.ts';
+import { AuditQuery, listAuditEvents } from '../services/audit.ts';
 import { exchangeToken, grantSchema } from '../services/auth/exchange-token.ts';
 import { actorView } from '../services/auth/views.ts';
+import {
+  CreateDocument,
+  createDocument,
+  deleteDocument,
+  ListDocuments,
+  listDocuments,
+  readDocument,
+  UpdateDocument,
+  updateDocument,
+} from '../services/documents.ts';
 import { listMyOrganizations } from '../services/me.ts';
+import {
+  AddMember,
+  addMember,
+  ChangeMember,
+  changeMemberRole,
+  listMembers,
+  removeMember,
+} from '../services/members.ts';
+import { CreateOrganization, createOrganization } from '../services/organizations.ts';
 import { readPublicDocument } from '../services/public-documents.ts';
 import { json, readJson } from './json.ts';
+import { NoQuery, readQuery } from './query.ts';
+
+const created = (body: unknown) => json(body, { status: 201 });
+const noContent = () => new Response(null, { status: 204 });
+const param = (request: IRequest, name: string) => request.params[name] ?? '';
 
 export const router = Router<IRequest, [Context]>()
   .get('/health', () => json({ status: 'ok' }))
@@ -24,19 +51,62 @@ export const router = Router<IRequest, [Context]>()
     const grant = await readJson(request, grantSchema(ctx.env.ENVIRONMENT));
     return json(await exchangeToken(ctx, grant), { headers: { 'cache-control': 'no-store' } });
   })
-  .get('/v1/me', (_request, ctx) => json({ actor: actorView(ctx.actor as Parameters<typeof actorView>[0]) }))
+  .get('/v1/me', (_request, ctx) => json({ actor: actorView(ctx.actor as BuiltInActor) }))
   .get('/v1/me/orgs', async (_request, ctx) => {
     const user = requireActor(ctx, { type: 'user' });
     return json({ organizations: await listMyOrganizations(withActor(ctx, user)) });
+  })
+  .post('/v1/orgs', async (request, ctx) => {
+    const user = requireActor(ctx, { type: 'user' });
+    const input = await readJson(request, CreateOrganization);
+    return created(await createOrganization(withActor(ctx, user), input));
+  })
+  .get('/v1/members', async (request, ctx) => {
+    readQuery(request, NoQuery);
+    return json({ members: await listMembers(ctx, undefined) });
+  })
+  .post('/v1/members', async (request, ctx) => {
+    return created({ member: await addMember(ctx, await readJson(request, AddMember)) });
+  })
+  .patch('/v1/members/:userId', async (request, ctx) => {
+    const input = await readJson(request, ChangeMember);
+    return json({ member: await changeMemberRole(ctx, { userId: param(request, 'userId'), ...input }) });
+  })
+  .delete('/v1/members/:userId', async (request, ctx) => {
+    await removeMember(ctx, param(request, 'userId'));
+    return noContent();
+  })
+  .get('/v1/documents', async (request, ctx) => json(await listDocuments(ctx, readQuery(request, ListDocuments))))
+  .post('/v1/documents', async (request, ctx) => {
+    return created({ document: await createDocument(ctx, await readJson(request, CreateDocument)) });
+  })
+  .get('/v1/documents/:id', async (request, ctx) => json({ document: await readDocument(ctx, param(request, 'id')) }))
+  .patch('/v1/documents/:id', async (request, ctx) => {
+    const input = await readJson(request, UpdateDocument);
+    return json({ document: await updateDocument(ctx, { id: param(request, 'id'), ...input }) });
+  })
+  .delete('/v1/documents/:id', async (request, ctx) => {
+    await deleteDocument(ctx, param(request, 'id'));
+    return noContent();
   })
   .get('/v1/public/documents/:id', async (request, ctx) => {
     const document = await readPublicDocument(
       ctx.db,
       { type: ctx.actor.type, id: ctx.requestId },
-      request.params.id ?? '',
+      param(request, 'id'),
     );
     return json({ document });
   })
+  .post('/v1/api-keys', async (request, ctx) => created(await createApiKey(ctx, await readJson(request, CreateApiKey))))
+  .get('/v1/api-keys', async (request, ctx) => {
+    readQuery(request, NoQuery);
+    return json({ apiKeys: await listApiKeys(ctx, undefined) });
+  })
+  .delete('/v1/api-keys/:id', async (request, ctx) => {
+    await revokeApiKey(ctx, param(request, 'id'));
+    return noContent();
+  })
+  .get('/v1/audit', async (request, ctx) => json(await listAuditEvents(ctx, readQuery(request, AuditQuery))))
   .all('*', () => {
     throw new NotFound('No such route.');
   });

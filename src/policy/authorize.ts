@@ -1,0 +1,49 @@
+/**
+ * May this actor? Deny by default; a check names a permission, never a role (SPEC §1).
+ *
+ * - user: the permissions of the role in the token's organization; none without an organization.
+ * - service: exactly its scopes (already capped at exchange by what the key's creator may do).
+ * - websocket: what its bound actor may do.
+ * - guest, system, custom types: nothing here (the system actor has its own, `bootstrap.ts`).
+ */
+import type { Actor, ServiceActor, UserActor } from '../actor/actor.ts';
+import { isServiceActor, isUserActor, isWebSocketActor } from '../actor/guards.ts';
+import { type Permission, permissionsOf } from './permissions.ts';
+
+const NONE: ReadonlySet<Permission> = new Set();
+
+/** An actor that acts inside one organization: a user with an organization, or a service. */
+export type TenantActor = (UserActor & { readonly organizationId: string }) | ServiceActor;
+
+/**
+ * @example
+ * permissionsOfActor(viewer).has('documents:read') // true
+ */
+export function permissionsOfActor(actor: Actor): ReadonlySet<Permission> {
+  if (isWebSocketActor(actor)) return permissionsOfActor(actor.actor);
+  if (isUserActor(actor)) return actor.organizationId !== null && actor.role ? permissionsOf(actor.role) : NONE;
+  if (isServiceActor(actor)) return new Set(actor.scopes);
+  return NONE;
+}
+
+/**
+ * @example
+ * can(editor, 'documents:write') // true
+ * can(viewer, 'documents:write') // false
+ */
+export function can(actor: Actor, permission: Permission): boolean {
+  return permissionsOfActor(actor).has(permission);
+}
+
+/**
+ * The actor as a tenant actor, or null when it acts in no organization (guest, system, org-less user).
+ *
+ * @example
+ * const tenant = asTenantActor(ctx.actor) // null for a guest
+ */
+export function asTenantActor(actor: Actor): TenantActor | null {
+  const inner = isWebSocketActor(actor) ? actor.actor : actor;
+  if (isUserActor(inner) && inner.organizationId !== null) return inner as TenantActor;
+  if (isServiceActor(inner)) return inner;
+  return null;
+}

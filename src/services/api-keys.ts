@@ -1,0 +1,138 @@
+/**
+ * API keys (SPEC §3): created by a user with `api_keys:write`, with scopes that may not exceed what
+ * that user may do; the secret is returned once and stored only as a hash. Revoking a key refuses the
+ * tokens minted from it (`TOKEN_REVOKED`) and any further exchange.
+ */
+import { desc, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { apiKeys } from '../db/schema.ts';
+import { runScoped } from '../db/session.ts';
+import { InsufficientPermissions, NotFound } from '../errors.ts';
+import { permissionsOfActor } from '../policy/authorize.ts';
+import { PERMISSIONS } from '../policy/permissions.ts';
+import { auditedCte, withAudit } from './audit.ts';
+import { hashApiKeySecret, newApiKeySecret } from './auth/api-key-secret.ts';
+import { noteRevocation } from './revocations.ts';
+import { defineAction } from './tenant.ts';
+
+export const CreateApiKey = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  scopes: z
+    .array(z.enum(PERMISSIONS))
+    .min(1)
+    .max(PERMISSIONS.length)
+    .refine((s) => new Set(s).size === s.length, 'scopes must not repeat'),
+});
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  scopes: string[];
+  createdBy: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface Row {
+  id: string;
+  name: string;
+  scopes: string[];
+  createdBy: string;
+  createdAt: Date | string;
+  revokedAt: Date | string | null;
+}
+
+function view(row: Row): ApiKeyView {
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: row.scopes,
+    createdBy: row.createdBy,
+    createdAt: new Date(row.createdAt).toISOString(),
+    revokedAt: row.revokedAt === null ? null : new Date(row.revokedAt).toISOString(),
+  };
+}
+
+export const createApiKey = defineAction({
+  name: 'api_keys.create',
+  permission: 'api_keys:write',
+  resource: 'api_key',
+  async run(ctx, input: z.infer<typeof CreateApiKey>) {
+    // A key acts for the user who made it: only a user makes one, and never with more than they have.
+    if (ctx.actor.type !== 'user') throw new InsufficientPermissions('api_keys:write');
+    const mine = permissionsOfActor(ctx.actor);
+    const excess = input.scopes.filter((s) => !mine.has(s));
+    if (excess.length > 0) throw new InsufficientPermissions(excess[0]);
+    const secret = newApiKeySecret();
+    const { db } = ctx;
+    const [result] = await runScoped(db, ctx.scope, [
+      db.execute(
+        withAudit(
+          ctx,
+          'api_keys.create',
+          'api_key',
+          sql`insert into api_keys (organization_id, name, scopes, secret_hash, created_by)
+              values (${ctx.organizationId}, ${input.name}, string_to_array(${input.scopes.join(' ')}, ' '),
+                      ${await hashApiKeySecret(secret)}, ${ctx.actor.id})
+              returning id, id as "resourceId", name, scopes, created_by as "createdBy", created_at as "createdAt",
+                        revoked_at as "revokedAt"`,
+        ),
+      ),
+    ]);
+    return { apiKey: view(result.rows[0] as unknown as Row), secret };
+  },
+});
+
+export const listApiKeys = defineAction({
+  name: 'api_keys.list',
+  permission: 'api_keys:write',
+  resource: 'api_key',
+  async run(ctx, _input: undefined) {
+    const { db } = ctx;
+    const [rows] = await runScoped(db, ctx.scope, [
+      db
+        .select({
+          id: apiKeys.id,
+          name: apiKeys.name,
+          scopes: apiKeys.scopes,
+          createdBy: apiKeys.createdBy,
+          createdAt: apiKeys.createdAt,
+          revokedAt: apiKeys.revokedAt,
+        })
+        .from(apiKeys)
+        .where(eq(apiKeys.organizationId, ctx.organizationId))
+        .orderBy(desc(apiKeys.createdAt)),
+    ]);
+    return rows.map(view);
+  },
+});
+
+export const revokeApiKey = defineAction({
+  name: 'api_keys.revoke',
+  permission: 'api_keys:write',
+  resource: 'api_key',
+  resourceId: (id: string) => id,
+  async run(ctx, id: string) {
+    if (!UUID.test(id)) throw new NotFound();
+    const { db } = ctx;
+    const [result] = await runScoped(db, ctx.scope, [
+      db.execute(sql`with changed as (
+          update api_keys set revoked_at = now()
+          where id = ${id} and organization_id = ${ctx.organizationId} and revoked_at is null
+          returning id as "resourceId", revoked_at
+        ), ${auditedCte(ctx, 'api_keys.revoke', 'api_key')}, revoked as (
+          insert into revocations (organization_id, subject_type, subject_id, revoked_at)
+          select ${ctx.organizationId}, 'service', "resourceId", revoked_at from changed
+          on conflict (organization_id, subject_type, subject_id) do update set revoked_at = excluded.revoked_at
+          returning revoked_at
+        ) select (select revoked_at from revoked) as "revokedAt"`),
+    ]);
+    const revokedAt = (result.rows[0] as { revokedAt: Date | null } | undefined)?.revokedAt;
+    // Unknown, another organization's, or already revoked: nothing to revoke.
+    if (!revokedAt) throw new NotFound();
+    noteRevocation(ctx.organizationId, 'service', id, new Date(revokedAt));
+    return { id };
+  },
+});

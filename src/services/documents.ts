@@ -1,0 +1,206 @@
+/**
+ * Documents (SPEC §3): list, create, read, update with optimistic concurrency, delete. Each action
+ * declares its permission; each write and its audit event are one statement, and every action is one
+ * database round trip.
+ */
+import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { documents } from '../db/schema.ts';
+import { runScoped } from '../db/session.ts';
+import { Conflict, NotFound } from '../errors.ts';
+import { withAudit } from './audit.ts';
+import { decodeCursor, encodeCursor, pageQuery } from './pagination.ts';
+import { defineAction } from './tenant.ts';
+
+export interface DocumentView {
+  id: string;
+  title: string;
+  body: string;
+  visibility: 'private' | 'public';
+  version: number;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const title = z.string().trim().min(1).max(200);
+const body = z.string().max(60_000);
+const visibility = z.enum(['private', 'public']);
+
+export const CreateDocument = z.strictObject({
+  title,
+  body: body.default(''),
+  visibility: visibility.default('private'),
+});
+export const UpdateDocument = z.strictObject({
+  title: title.optional(),
+  body: body.optional(),
+  visibility: visibility.optional(),
+  version: z.number().int().min(1),
+});
+export const ListDocuments = pageQuery;
+
+/** A malformed id names no document: 404, as for a missing one (never a 500 from a uuid cast). */
+function documentId(id: string): string {
+  if (!UUID.test(id)) throw new NotFound();
+  return id;
+}
+
+const RETURNING = sql`returning id, id as "resourceId", title, body, visibility, version, created_by as "createdBy",
+  created_at as "createdAt", updated_at as "updatedAt"`;
+
+interface Row {
+  id: string;
+  title: string;
+  body: string;
+  visibility: string;
+  version: number;
+  createdBy: string;
+  createdAt: Date | string;
+  updatedAt: Date | string;
+}
+
+function view(row: Row): DocumentView {
+  return {
+    id: row.id,
+    title: row.title,
+    body: row.body,
+    visibility: row.visibility as DocumentView['visibility'],
+    version: Number(row.version),
+    createdBy: row.createdBy,
+    createdAt: new Date(row.createdAt).toISOString(),
+    updatedAt: new Date(row.updatedAt).toISOString(),
+  };
+}
+
+export const listDocuments = defineAction({
+  name: 'documents.list',
+  permission: 'documents:read',
+  resource: 'document',
+  async run(ctx, query: z.infer<typeof ListDocuments>) {
+    const { db } = ctx;
+    const cursor = query.cursor ? decodeCursor(query.cursor) : null;
+    const [rows] = await runScoped(db, ctx.scope, [
+      db
+        .select()
+        .from(documents)
+        .where(
+          and(
+            eq(documents.organizationId, ctx.organizationId),
+            cursor
+              ? or(
+                  lt(documents.createdAt, cursor.at),
+                  and(eq(documents.createdAt, cursor.at), lt(documents.id, cursor.id)),
+                )
+              : undefined,
+          ),
+        )
+        .orderBy(desc(documents.createdAt), desc(documents.id))
+        .limit(query.limit + 1),
+    ]);
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      documents: page.map(view),
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    };
+  },
+});
+
+export const readDocument = defineAction({
+  name: 'documents.read',
+  permission: 'documents:read',
+  resource: 'document',
+  resourceId: (id: string) => id,
+  async run(ctx, id: string) {
+    const { db } = ctx;
+    const [rows] = await runScoped(db, ctx.scope, [
+      db
+        .select()
+        .from(documents)
+        .where(and(eq(documents.id, documentId(id)), eq(documents.organizationId, ctx.organizationId))),
+    ]);
+    if (!rows[0]) throw new NotFound();
+    return view(rows[0]);
+  },
+});
+
+export const createDocument = defineAction({
+  name: 'documents.create',
+  permission: 'documents:write',
+  resource: 'document',
+  async run(ctx, input: z.infer<typeof CreateDocument>) {
+    const { db } = ctx;
+    const [result] = await runScoped(db, ctx.scope, [
+      db.execute(
+        withAudit(
+          ctx,
+          'documents.create',
+          'document',
+          sql`insert into documents (organization_id, title, body, visibility, created_by)
+              values (${ctx.organizationId}, ${input.title}, ${input.body}, ${input.visibility}, ${`${ctx.principal.type}:${ctx.principal.id}`})
+              ${RETURNING}`,
+        ),
+      ),
+    ]);
+    return view(result.rows[0] as unknown as Row);
+  },
+});
+
+export const updateDocument = defineAction({
+  name: 'documents.update',
+  permission: 'documents:write',
+  resource: 'document',
+  resourceId: (input: { id: string }) => input.id,
+  async run(ctx, input: { id: string } & z.infer<typeof UpdateDocument>) {
+    const { db } = ctx;
+    const id = documentId(input.id);
+    const [result, current] = await runScoped(db, ctx.scope, [
+      db.execute(
+        withAudit(
+          ctx,
+          'documents.update',
+          'document',
+          sql`update documents set
+                title = coalesce(${input.title ?? null}, title),
+                body = coalesce(${input.body ?? null}, body),
+                visibility = coalesce(${input.visibility ?? null}, visibility),
+                version = version + 1,
+                updated_at = now()
+              where id = ${id} and organization_id = ${ctx.organizationId} and version = ${input.version}
+              ${RETURNING}`,
+        ),
+      ),
+      // Same transaction, after the update: tells a stale version (the row exists) from a missing row.
+      db.select({ version: documents.version }).from(documents).where(eq(documents.id, id)),
+    ]);
+    const row = result.rows[0] as unknown as Row | undefined;
+    if (row) return view(row);
+    if (current[0]) throw new Conflict('The document was changed since that version; reload it and retry.');
+    throw new NotFound();
+  },
+});
+
+export const deleteDocument = defineAction({
+  name: 'documents.delete',
+  permission: 'documents:delete',
+  resource: 'document',
+  resourceId: (id: string) => id,
+  async run(ctx, id: string) {
+    const { db } = ctx;
+    const [result] = await runScoped(db, ctx.scope, [
+      db.execute(
+        withAudit(
+          ctx,
+          'documents.delete',
+          'document',
+          sql`delete from documents where id = ${documentId(id)} and organization_id = ${ctx.organizationId}
+              returning id, id as "resourceId"`,
+        ),
+      ),
+    ]);
+    if (!result.rows[0]) throw new NotFound();
+    return { id };
+  },
+});

@@ -1,0 +1,109 @@
+/**
+ * Tenant actions: how every business operation is declared and run. An action names its permission
+ * next to its code (`defineAction`); running it
+ *
+ * 1. refuses a call without a real actor (a runtime guard for untyped callers),
+ * 2. resolves the tenant from the actor's token — never from the path or the body — so a guest gets
+ *    `AUTHENTICATION_REQUIRED` and an actor in no organization (org-less user, system) gets
+ *    `INSUFFICIENT_PERMISSIONS`,
+ * 3. checks the permission before touching any data (gate before), recording a refusal as an audit
+ *    event with `outcome: "denied"`,
+ * 4. runs the action with a `TenantContext` whose session scope confines every statement to the
+ *    tenant by row-level security.
+ */
+import type { Actor } from '../actor/actor.ts';
+import { isActor, isGuestActor } from '../actor/guards.ts';
+import type { Context } from '../context.ts';
+import { auditEvents } from '../db/schema.ts';
+import { runScoped, type SessionScope } from '../db/session.ts';
+import { AuthenticationRequired, InsufficientPermissions } from '../errors.ts';
+import { asTenantActor, can, type TenantActor } from '../policy/authorize.ts';
+import type { Permission } from '../policy/permissions.ts';
+
+export interface TenantContext extends Context<TenantActor> {
+  readonly organizationId: string;
+  readonly scope: SessionScope;
+  /** The audit trail's `actor` for this operation. */
+  readonly principal: { readonly type: 'user' | 'service'; readonly id: string };
+}
+
+export interface ActionDefinition<I, O> {
+  /** The audit action, e.g. `documents.update`. */
+  readonly name: string;
+  readonly permission: Permission;
+  /** The audit resource type, e.g. `document`. */
+  readonly resource: string;
+  /** The resource id for a denied event, when the input names one. */
+  readonly resourceId?: (input: I) => string;
+  run(ctx: TenantContext, input: I): Promise<O>;
+}
+
+export type Action<I, O> = ((ctx: Context, input: I) => Promise<O>) & { readonly definition: ActionDefinition<I, O> };
+
+/**
+ * @example
+ * export const readDocument = defineAction({
+ *   name: 'documents.read', permission: 'documents:read', resource: 'document',
+ *   run: async (ctx, id: string) => …,
+ * })
+ */
+export function defineAction<I, O>(definition: ActionDefinition<I, O>): Action<I, O> {
+  const action = async (ctx: Context, input: I): Promise<O> => {
+    const tenant = tenantContext(ctx);
+    if (!can(tenant.actor, definition.permission)) {
+      await recordDenied(tenant, definition.name, definition.resource, definition.resourceId?.(input) ?? '*');
+      throw new InsufficientPermissions(definition.permission);
+    }
+    return definition.run(tenant, input);
+  };
+  return Object.assign(action, { definition });
+}
+
+/** The context of an actor acting in its organization; throws for anyone else. */
+export function tenantContext(ctx: Context): TenantContext {
+  assertHasActor(ctx);
+  const actor = asTenantActor(ctx.actor);
+  if (!actor) {
+    if (isGuestActor(ctx.actor)) throw new AuthenticationRequired();
+    throw new InsufficientPermissions();
+  }
+  const organizationId = actor.organizationId;
+  return {
+    ...ctx,
+    actor,
+    organizationId,
+    principal: { type: actor.type, id: actor.id },
+    scope: {
+      organizationId,
+      actorType: actor.type,
+      actorId: actor.id,
+      userId: actor.type === 'user' ? actor.id : null,
+    },
+  };
+}
+
+/** The runtime half of "services can't run without an actor": a call from untyped code without one fails. */
+export function assertHasActor(ctx: unknown): asserts ctx is Context<Actor> {
+  const actor = (ctx as { actor?: unknown } | null | undefined)?.actor;
+  if (!isActor(actor)) throw new TypeError('a service was called without an actor');
+}
+
+async function recordDenied(
+  ctx: TenantContext,
+  action: string,
+  resourceType: string,
+  resourceId: string,
+): Promise<void> {
+  await runScoped(ctx.db, ctx.scope, [
+    ctx.db.insert(auditEvents).values({
+      organizationId: ctx.organizationId,
+      actorType: ctx.principal.type,
+      actorId: ctx.principal.id,
+      action,
+      resourceType,
+      resourceId,
+      outcome: 'denied',
+      requestId: ctx.requestId,
+    }),
+  ]);
+}
