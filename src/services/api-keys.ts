@@ -119,7 +119,7 @@ export const revokeApiKey = defineAction({
     const { db } = ctx;
     const [result] = await runScoped(db, ctx.scope, [
       db.execute(sql`with changed as (
-          update api_keys set revoked_at = now()
+          update api_keys set revoked_at = ${new Date()}
           where id = ${id} and organization_id = ${ctx.organizationId} and revoked_at is null
           returning id as "resourceId", revoked_at
         ), ${auditedCte(ctx, 'api_keys.revoke', 'api_key')}, revoked as (

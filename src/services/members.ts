@@ -185,7 +185,7 @@ async function writeGuarded(
     // Every part of one statement sees the same snapshot: `ok` is the guard before the change.
     db.execute(sql`with changed as (${change(guard)}), ${auditedCte(ctx, action, 'member')}, revoked as (
         insert into revocations (organization_id, subject_type, subject_id, revoked_at)
-        select ${ctx.organizationId}, 'user', ${id}, now() from changed
+        select ${ctx.organizationId}, 'user', ${id}, ${new Date()} from changed
         on conflict (organization_id, subject_type, subject_id) do update set revoked_at = excluded.revoked_at
         returning revoked_at
       ) select ${guard} as ok, (select revoked_at from revoked) as "revokedAt"`),

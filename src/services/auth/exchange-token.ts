@@ -18,7 +18,7 @@ import { clampLifetime } from '../../actor/tokens/claims.ts';
 import { loadActorKeys } from '../../actor/tokens/keys.ts';
 import { signActorToken } from '../../actor/tokens/sign.ts';
 import type { Context } from '../../context.ts';
-import { apiKeys, memberships, organizations, users } from '../../db/schema.ts';
+import { apiKeys, memberships, organizations, revocations, users } from '../../db/schema.ts';
 import { runScoped } from '../../db/session.ts';
 import { InvalidToken, NotFound, TokenRevoked, ValidationFailed } from '../../errors.ts';
 import { assertSystemAction } from '../../policy/bootstrap.ts';
@@ -91,7 +91,11 @@ async function issueForUser(
   assertSystemAction(system, 'bootstrap:load-user');
   const { db } = ctx;
   const scope = { organizationId: null, actorType: 'system', actorId: system.reason, bootstrap: true };
-  const [, found, membership] = await runScoped(db, scope, [
+  const orgMatches = or(
+    eq(organizations.slug, organization ?? ''),
+    sql`${organizations.id}::text = ${organization ?? ''}`,
+  );
+  const [, found, membership, revoked] = await runScoped(db, scope, [
     db.insert(users).values({ email, name }).onConflictDoNothing({ target: users.email }),
     db.select({ id: users.id }).from(users).where(eq(users.email, email)),
     db
@@ -99,12 +103,13 @@ async function issueForUser(
       .from(memberships)
       .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
       .innerJoin(users, eq(users.id, memberships.userId))
-      .where(
-        and(
-          eq(users.email, email),
-          or(eq(organizations.slug, organization ?? ''), sql`${organizations.id}::text = ${organization ?? ''}`),
-        ),
-      ),
+      .where(and(eq(users.email, email), orgMatches)),
+    db
+      .select({ at: revocations.revokedAt })
+      .from(revocations)
+      .innerJoin(organizations, eq(organizations.id, revocations.organizationId))
+      .innerJoin(users, eq(users.id, revocations.subjectId))
+      .where(and(eq(users.email, email), eq(revocations.subjectType, 'user'), orgMatches)),
   ]);
   const userId = found[0]?.id;
   if (!userId) throw new Error('user upsert returned no row');
@@ -118,7 +123,11 @@ async function issueForUser(
     role = toRole(row.role);
   }
   const subject = { act: 'user' as const, sub: userId, org, role, sid: crypto.randomUUID() };
-  return sign(ctx, subject, ttlSeconds);
+  // `iat` has one-second resolution and tokens issued at or before a revocation's second are refused:
+  // date this one after the subject's latest revocation (at most a second ahead, well within tolerance).
+  const revokedAt = org ? revoked[0]?.at : undefined;
+  const notBefore = revokedAt ? Math.floor(revokedAt.getTime() / 1000) + 1 : 0;
+  return sign(ctx, subject, ttlSeconds, notBefore);
 }
 
 async function issueForApiKey(ctx: Context, secret: string): Promise<TokenResponse> {
@@ -150,13 +159,14 @@ async function issueForApiKey(ctx: Context, secret: string): Promise<TokenRespon
   const creatorRole = toRole(key.creatorRole);
   const allowed = creatorRole ? permissionsOf(creatorRole) : new Set<Permission>();
   const scopes = key.scopes.filter(isPermission).filter((p) => allowed.has(p));
-  return sign(ctx, { act: 'service', sub: key.id, org: key.organizationId, scopes }, undefined);
+  return sign(ctx, { act: 'service', sub: key.id, org: key.organizationId, scopes }, undefined, 0);
 }
 
 async function sign(
   ctx: Context,
   subject: Parameters<typeof signActorToken>[1],
   ttlSeconds: number | undefined,
+  notBefore: number,
 ): Promise<TokenResponse> {
   const keys = await loadActorKeys(ctx.env.ACTOR_SIGNING_KEYS);
   const fallback = clampLifetime(Number(ctx.env.ACTOR_TOKEN_TTL_SECONDS ?? '') || undefined);
@@ -164,6 +174,7 @@ async function sign(
     issuer: ctx.env.ACTOR_ISSUER,
     audience: ctx.env.ACTOR_AUDIENCE,
     ttlSeconds: ttlSeconds ?? fallback,
+    now: Math.max(Math.floor(Date.now() / 1000), notBefore),
   });
   const token = { jti: issued.jti, issuedAt: issued.issuedAt, expiresAt: issued.expiresAt };
   const actor: TokenActor =

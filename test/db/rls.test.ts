@@ -1,0 +1,85 @@
+/**
+ * Defence in depth: row-level security confines even a query that forgets its WHERE clause, on the
+ * embedded database and on real Postgres alike.
+ */
+import { env } from 'cloudflare:test';
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runScoped } from '../../src/db/session.ts';
+import { adminSql, createDocument, createOrganization, database } from '../support/database.ts';
+
+const TENANT_TABLES = ['memberships', 'documents', 'api_keys', 'audit_events', 'jobs', 'revocations'];
+
+describe('row-level security', () => {
+  let a: { id: string };
+  let b: { id: string };
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([createOrganization(), createOrganization()]);
+    await createDocument(a.id, { title: 'A1' });
+    await createDocument(a.id, { title: 'A2' });
+    await createDocument(b.id, { title: 'B1' });
+    const admin = adminSql();
+    for (const org of [a, b]) {
+      await admin`insert into audit_events (organization_id, actor_type, actor_id, action, resource_type, resource_id, outcome, request_id)
+        values (${org.id}, 'user', 'x', 'test', 'test', 'x', 'success', 'r')`;
+    }
+  });
+
+  const scope = (organizationId: string | null) => ({ organizationId, actorType: 'user', actorId: 'rls-test' });
+
+  it("shows an unfiltered query only the tenant's rows", async () => {
+    const db = database();
+    for (const table of TENANT_TABLES) {
+      const [result] = await runScoped(db, scope(a.id), [db.execute(sql.raw(`select organization_id from ${table}`))]);
+      const orgs = new Set(result.rows.map((r) => (r as { organization_id: string }).organization_id));
+      expect(
+        [...orgs].filter((o) => o !== a.id),
+        table,
+      ).toEqual([]);
+    }
+    const [docs] = await runScoped(db, scope(a.id), [db.execute(sql`select title from documents order by title`)]);
+    expect(docs.rows.map((r) => (r as { title: string }).title)).toEqual(['A1', 'A2']);
+  });
+
+  it('shows nothing at all when no tenant is set', async () => {
+    const db = database();
+    for (const table of [...TENANT_TABLES, 'organizations', 'users']) {
+      const [result] = await runScoped(db, scope(null), [
+        db.execute(sql.raw(`select count(*)::int as n from ${table}`)),
+      ]);
+      expect((result.rows[0] as { n: number }).n, table).toBe(0);
+    }
+  });
+
+  it('refuses a write into another tenant', async () => {
+    const db = database();
+    const write = runScoped(db, scope(a.id), [
+      db.execute(sql`insert into documents (organization_id, title, created_by) values (${b.id}, 'smuggled', 'x')`),
+    ]);
+    await expect(write).rejects.toBeDefined();
+    const rows = await adminSql()`select count(*)::int as n from documents where title = 'smuggled'`;
+    expect((rows[0] as { n: number }).n).toBe(0);
+  });
+
+  it("cannot update or delete another tenant's rows, even unfiltered", async () => {
+    const db = database();
+    await runScoped(db, scope(a.id), [db.execute(sql`update documents set title = 'hijacked'`)]);
+    await runScoped(db, scope(a.id), [db.execute(sql`delete from documents where title <> 'hijacked'`)]);
+    const rows = await adminSql()`select title from documents where organization_id = ${b.id}`;
+    expect(rows).toEqual([{ title: 'B1' }]);
+  });
+
+  it('runs as a role that neither owns the tables nor bypasses RLS', async () => {
+    const db = database();
+    const [result] = await runScoped(db, scope(a.id), [
+      db.execute(sql`select current_user as role, r.rolbypassrls as bypass, r.rolsuper as super
+                     from pg_roles r where r.rolname = current_user`),
+    ]);
+    expect(result.rows[0]).toEqual({ role: 'signet_app', bypass: false, super: false });
+  });
+
+  it(`runs on the ${env.DATABASE_KIND} database`, () => {
+    expect(['embedded', 'postgres']).toContain(env.DATABASE_KIND);
+  });
+});

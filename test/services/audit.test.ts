@@ -1,0 +1,118 @@
+/**
+ * Audit (SPEC §3): exactly one event per mutation, in the same transaction; every 403 recorded as
+ * `denied`; a transaction that fails after the change leaves neither change nor event.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { adminSql } from '../support/database.ts';
+import { call } from '../support/http.ts';
+import { createDoc, createTenant, type Tenant } from '../support/tenants.ts';
+
+interface Event {
+  action: string;
+  outcome: string;
+  actor: { type: string; id: string };
+  resource: { type: string; id: string };
+  requestId: string;
+  organizationId: string;
+}
+
+async function eventsFor(t: Tenant, requestId: string): Promise<Event[]> {
+  const { body } = await call('GET', '/v1/audit?limit=100', { token: t.tokens.owner });
+  return (body as { events: Event[] }).events.filter((e) => e.requestId === requestId);
+}
+
+describe('the audit trail', () => {
+  let t: Tenant;
+  beforeAll(async () => {
+    t = await createTenant();
+  });
+
+  it('records exactly one event per mutation, with actor, resource and request id', async () => {
+    const created = await call('POST', '/v1/documents', { token: t.tokens.editor, body: { title: 'Audited' } });
+    const id = (created.body as { document: { id: string } }).document.id;
+    const requestId = created.headers.get('x-request-id')!;
+    const events = await eventsFor(t, requestId);
+    expect(events).toEqual([
+      expect.objectContaining({
+        action: 'documents.create',
+        outcome: 'success',
+        actor: { type: 'user', id: expect.any(String) },
+        resource: { type: 'document', id },
+        organizationId: t.id,
+      }),
+    ]);
+    const patched = await call('PATCH', `/v1/documents/${id}`, {
+      token: t.tokens.editor,
+      body: { title: 'B', version: 1 },
+    });
+    expect(await eventsFor(t, patched.headers.get('x-request-id')!)).toHaveLength(1);
+    const deleted = await call('DELETE', `/v1/documents/${id}`, { token: t.tokens.admin });
+    expect(await eventsFor(t, deleted.headers.get('x-request-id')!)).toEqual([
+      expect.objectContaining({ action: 'documents.delete', outcome: 'success' }),
+    ]);
+  });
+
+  it('records no event for a write that did not happen (stale version)', async () => {
+    const doc = await createDoc(t.tokens.editor);
+    await call('PATCH', `/v1/documents/${doc.id}`, { token: t.tokens.editor, body: { title: 'first', version: 1 } });
+    const stale = await call('PATCH', `/v1/documents/${doc.id}`, {
+      token: t.tokens.editor,
+      body: { title: 'second', version: 1 },
+    });
+    expect(stale.status).toBe(409);
+    expect(await eventsFor(t, stale.headers.get('x-request-id')!)).toEqual([]);
+  });
+
+  it('records every 403 as denied', async () => {
+    const doc = await createDoc(t.tokens.editor);
+    const refused = await call('DELETE', `/v1/documents/${doc.id}`, { token: t.tokens.viewer });
+    expect(refused.status).toBe(403);
+    expect(await eventsFor(t, refused.headers.get('x-request-id')!)).toEqual([
+      expect.objectContaining({
+        action: 'documents.delete',
+        outcome: 'denied',
+        actor: { type: 'user', id: t.userIds.viewer },
+        resource: { type: 'document', id: doc.id },
+      }),
+    ]);
+    const byService = await call('POST', '/v1/documents', { token: t.tokens.service, body: { title: 'no' } });
+    expect(byService.status).toBe(403);
+    expect(await eventsFor(t, byService.headers.get('x-request-id')!)).toEqual([
+      expect.objectContaining({ outcome: 'denied', actor: { type: 'service', id: t.serviceKeyId } }),
+    ]);
+  });
+
+  it('leaves neither the change nor its event when the transaction fails after the change', async () => {
+    const doc = await createDoc(t.tokens.editor, { title: 'Before' });
+    const admin = adminSql();
+    // A real database fault, injected after the document update: the audit insert for this one
+    // document fails (a trigger; SECURITY DEFINER so it can read its table from the tenant session).
+    await admin`create table if not exists signet_test_faults (resource_id text primary key)`;
+    await admin`create or replace function signet_test_fail_audit() returns trigger
+      language plpgsql security definer set search_path = public as $$
+      begin
+        if exists (select 1 from signet_test_faults where resource_id = new.resource_id) then
+          raise exception 'injected audit failure';
+        end if;
+        return new;
+      end $$`;
+    await admin`drop trigger if exists signet_test_fail_audit on audit_events`;
+    await admin`create trigger signet_test_fail_audit before insert on audit_events for each row execute function signet_test_fail_audit()`;
+    await admin`insert into signet_test_faults values (${doc.id})`;
+    try {
+      const response = await call('PATCH', `/v1/documents/${doc.id}`, {
+        token: t.tokens.editor,
+        body: { title: 'After', version: 1 },
+      });
+      expect(response.status).toBe(500);
+      expect(JSON.stringify(response.body)).not.toContain('injected');
+      const rows = await admin`select title, version from documents where id = ${doc.id}`;
+      expect(rows).toEqual([{ title: 'Before', version: 1 }]);
+      const events =
+        await admin`select count(*)::int as n from audit_events where resource_id = ${doc.id} and action = 'documents.update'`;
+      expect((events[0] as { n: number }).n).toBe(0);
+    } finally {
+      await admin`delete from signet_test_faults where resource_id = ${doc.id}`;
+    }
+  });
+});
