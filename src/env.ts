@@ -17,6 +17,12 @@ export interface Env {
    * (`scripts/lib/neon-bridge.ts`) that stands in for Neon's proxy. Absent in production.
    */
   DATABASE_PROXY_URL?: string;
+  /** One Durable Object per document room. */
+  ROOMS: DurableObjectNamespace<import('./rooms/room.ts').DocumentRoom>;
+  /** The background-job queue (producer). Messages carry an actor reference, never a token. */
+  JOBS: Queue<unknown>;
+  /** Days of audit events kept by scheduled maintenance; unset keeps them forever. */
+  AUDIT_RETENTION_DAYS?: string;
   /** Tests only: which database the suite runs on (`embedded` or `postgres`). */
   DATABASE_KIND?: string;
 }

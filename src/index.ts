@@ -2,6 +2,8 @@
 import type { Env } from './env.ts';
 import { handleFetch } from './http/app.ts';
 
+export { DocumentRoom } from './rooms/room.ts';
+
 export default {
   fetch: handleFetch,
 } satisfies ExportedHandler<Env>;
