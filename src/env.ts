@@ -19,6 +19,8 @@ export interface Env {
   DATABASE_PROXY_URL?: string;
   /** One Durable Object per document room. */
   ROOMS: DurableObjectNamespace<import('./rooms/room.ts').DocumentRoom>;
+  /** One Durable Object per organization: its rooms that have connections. */
+  ORG_ROOMS: DurableObjectNamespace<import('./rooms/org-rooms.ts').OrgRooms>;
   /** The background-job queue (producer). Messages carry an actor reference, never a token. */
   JOBS: Queue<unknown>;
   /** Days of audit events kept by scheduled maintenance; unset keeps them forever. */

@@ -2,6 +2,7 @@
 import type { Env } from './env.ts';
 import { handleFetch } from './http/app.ts';
 
+export { OrgRooms } from './rooms/org-rooms.ts';
 export { DocumentRoom } from './rooms/room.ts';
 
 export default {

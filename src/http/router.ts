@@ -36,6 +36,7 @@ import { CreateOrganization, createOrganization } from '../services/organization
 import { readPublicDocument } from '../services/public-documents.ts';
 import { json, readJson } from './json.ts';
 import { NoQuery, readQuery } from './query.ts';
+import { openRoom } from './rooms.ts';
 
 const created = (body: unknown) => json(body, { status: 201 });
 const noContent = () => new Response(null, { status: 204 });
@@ -89,6 +90,7 @@ export const router = Router<IRequest, [Context]>()
     await deleteDocument(ctx, param(request, 'id'));
     return noContent();
   })
+  .get('/v1/rooms/:documentId', openRoom)
   .get('/v1/public/documents/:id', async (request, ctx) => {
     const document = await readPublicDocument(
       ctx.db,

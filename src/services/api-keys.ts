@@ -13,6 +13,7 @@ import { PERMISSIONS } from '../policy/permissions.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { hashApiKeySecret, newApiKeySecret } from './auth/api-key-secret.ts';
 import { noteRevocation } from './revocations.ts';
+import { revokeInRooms } from './rooms.ts';
 import { defineAction } from './tenant.ts';
 
 export const CreateApiKey = z.strictObject({
@@ -114,6 +115,11 @@ export const revokeApiKey = defineAction({
   permission: 'api_keys:write',
   resource: 'api_key',
   resourceId: (id: string) => id,
+  after: [
+    async function closeSockets(ctx, id) {
+      await revokeInRooms(ctx.env, ctx.organizationId, 'service', id);
+    },
+  ],
   async run(ctx, id: string) {
     if (!UUID.test(id)) throw new NotFound();
     const { db } = ctx;

@@ -10,6 +10,7 @@ import { runScoped } from '../db/session.ts';
 import { Conflict, NotFound } from '../errors.ts';
 import { withAudit } from './audit.ts';
 import { decodeCursor, encodeCursor, pageQuery } from './pagination.ts';
+import { closeDocumentRoom } from './rooms.ts';
 import { defineAction } from './tenant.ts';
 
 export interface DocumentView {
@@ -187,6 +188,11 @@ export const deleteDocument = defineAction({
   permission: 'documents:delete',
   resource: 'document',
   resourceId: (id: string) => id,
+  after: [
+    async function closeRoom(ctx, id) {
+      await closeDocumentRoom(ctx.env, id);
+    },
+  ],
   async run(ctx, id: string) {
     const { db } = ctx;
     const [result] = await runScoped(db, ctx.scope, [

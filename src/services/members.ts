@@ -13,6 +13,7 @@ import { can } from '../policy/authorize.ts';
 import { isRole, ROLES, type Role } from '../policy/permissions.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { noteRevocation } from './revocations.ts';
+import { revokeInRooms } from './rooms.ts';
 import { defineAction, type TenantContext } from './tenant.ts';
 
 export const AddMember = z.strictObject({ email: z.email().max(254), role: z.enum(ROLES) });
@@ -113,6 +114,11 @@ export const changeMemberRole = defineAction({
   permission: 'members:write',
   resource: 'member',
   resourceId: (input: { userId: string }) => input.userId,
+  after: [
+    async function closeSockets(ctx, input) {
+      await revokeInRooms(ctx.env, ctx.organizationId, 'user', input.userId);
+    },
+  ],
   async run(ctx, input: { userId: string } & z.infer<typeof ChangeMember>) {
     const id = userId(input.userId);
     const from = await currentRole(ctx, id);
@@ -140,6 +146,11 @@ export const removeMember = defineAction({
   permission: 'members:write',
   resource: 'member',
   resourceId: (id: string) => id,
+  after: [
+    async function closeSockets(ctx, id) {
+      await revokeInRooms(ctx.env, ctx.organizationId, 'user', id);
+    },
+  ],
   async run(ctx, rawId: string) {
     const id = userId(rawId);
     const from = await currentRole(ctx, id);

@@ -36,7 +36,17 @@ export interface ActionDefinition<I, O> {
   /** The resource id for a denied event, when the input names one. */
   readonly resourceId?: (input: I) => string;
   run(ctx: TenantContext, input: I): Promise<O>;
+  /**
+   * After-action hooks (Ash's `after_action`): run once the change has committed, with the same actor
+   * and request id, after the response (`waitUntil`). A failing hook is retried, then reported; it never
+   * fails the committed action and is never silently dropped.
+   */
+  readonly after?: readonly AfterHook<I, O>[];
 }
+
+export type AfterHook<I, O> = (ctx: TenantContext, input: I, result: O) => Promise<unknown>;
+
+const HOOK_ATTEMPTS = 3;
 
 export type Action<I, O> = ((ctx: Context, input: I) => Promise<O>) & { readonly definition: ActionDefinition<I, O> };
 
@@ -54,7 +64,9 @@ export function defineAction<I, O>(definition: ActionDefinition<I, O>): Action<I
       await recordDenied(tenant, definition.name, definition.resource, definition.resourceId?.(input) ?? '*');
       throw new InsufficientPermissions(definition.permission);
     }
-    return definition.run(tenant, input);
+    const result = await definition.run(tenant, input);
+    for (const hook of definition.after ?? []) tenant.waitUntil(runHook(tenant, definition.name, hook, input, result));
+    return result;
   };
   return Object.assign(action, { definition });
 }
@@ -86,6 +98,37 @@ export function tenantContext(ctx: Context): TenantContext {
 export function assertHasActor(ctx: unknown): asserts ctx is Context<Actor> {
   const actor = (ctx as { actor?: unknown } | null | undefined)?.actor;
   if (!isActor(actor)) throw new TypeError('a service was called without an actor');
+}
+
+async function runHook<I, O>(
+  ctx: TenantContext,
+  action: string,
+  hook: AfterHook<I, O>,
+  input: I,
+  result: O,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await hook(ctx, input, result);
+      return;
+    } catch (error) {
+      if (attempt >= HOOK_ATTEMPTS) {
+        console.error(
+          JSON.stringify({
+            level: 'error',
+            msg: 'after-action hook failed',
+            action,
+            hook: hook.name || 'anonymous',
+            requestId: ctx.requestId,
+            actor: ctx.principal,
+            error: (error as Error)?.name,
+          }),
+        );
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    }
+  }
 }
 
 async function recordDenied(

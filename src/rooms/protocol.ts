@@ -1,0 +1,52 @@
+/**
+ * The room protocol of SPEC §4: frames, close codes and limits. Shared by the Durable Object and the
+ * Worker; knows nothing of either.
+ */
+import { z } from 'zod';
+
+export const SUBPROTOCOL = 'signet.v1';
+export const BEARER_PREFIX = 'bearer.';
+
+export const CLOSE = {
+  TOKEN_EXPIRED: 4001,
+  ACCESS_REVOKED: 4003,
+  RATE_LIMITED: 4008,
+  FRAME_TOO_LARGE: 4009,
+  INTERNAL_ERROR: 1011,
+} as const;
+
+/** `publish.data` at most 16 KiB of JSON (SPEC §4). */
+export const MAX_DATA_BYTES = 16 * 1024;
+/** A whole frame: the data plus a small envelope. */
+export const MAX_FRAME_BYTES = MAX_DATA_BYTES + 1024;
+/** Token bucket per connection: a burst of 30 frames, 15 a second sustained. */
+export const RATE_BURST = 30;
+export const RATE_PER_SECOND = 15;
+/** Frames refused for rate or form before the connection is closed with 4008. */
+export const MAX_STRIKES = 10;
+
+export const ClientFrame = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('publish'), data: z.json() }),
+  z.strictObject({ type: z.literal('reauth'), token: z.string().min(1).max(4096) }),
+  z.strictObject({ type: z.literal('ping') }),
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+
+/** What a room shows of an actor: no token, no scopes. */
+export interface RoomActorView {
+  type: 'user' | 'service';
+  id: string;
+  role?: string;
+}
+
+export interface Peer {
+  connectionId: string;
+  actor: RoomActorView;
+}
+
+export type ServerFrame =
+  | { type: 'welcome'; connectionId: string; actor: RoomActorView; peers: Peer[]; seq: number }
+  | { type: 'joined' | 'left'; connectionId: string; actor: RoomActorView }
+  | { type: 'message'; from: Peer; data: unknown; seq: number; at: string }
+  | { type: 'error'; code: string; message: string }
+  | { type: 'pong' };

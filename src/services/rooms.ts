@@ -1,0 +1,64 @@
+/**
+ * Rooms from the Worker's side (SPEC §4): who may join a document's room (`rooms:join`, the document in
+ * the actor's organization — else 404), the admission handed to the room, and the revocations pushed
+ * to rooms after a change commits (after-action hooks of documents, members and API keys).
+ */
+import { and, eq } from 'drizzle-orm';
+import type { TokenActor } from '../actor/actor.ts';
+import { documents } from '../db/schema.ts';
+import { runScoped } from '../db/session.ts';
+import type { Env } from '../env.ts';
+import { NotFound } from '../errors.ts';
+import { type Admission, admittedFrom } from '../rooms/attachment.ts';
+import { CLOSE } from '../rooms/protocol.ts';
+import { defineAction } from './tenant.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const joinRoom = defineAction({
+  name: 'rooms.join',
+  permission: 'rooms:join',
+  resource: 'room',
+  resourceId: (input: { documentId: string }) => input.documentId,
+  async run(ctx, input: { documentId: string; subprotocol: boolean }): Promise<Admission> {
+    if (!UUID.test(input.documentId)) throw new NotFound();
+    const { db } = ctx;
+    const [rows] = await runScoped(db, ctx.scope, [
+      db
+        .select({ id: documents.id })
+        .from(documents)
+        .where(and(eq(documents.id, input.documentId), eq(documents.organizationId, ctx.organizationId))),
+    ]);
+    if (!rows[0]) throw new NotFound();
+    const actor = ctx.actor as TokenActor & { organizationId: string };
+    return {
+      actor: admittedFrom(actor),
+      roomId: input.documentId,
+      expiresAt: actor.token.expiresAt,
+      subprotocol: input.subprotocol,
+    };
+  },
+});
+
+/** Hands a verified admission to the document's room; the request is built here, never copied from the client. */
+export function connectToRoom(env: Env, admission: Admission): Promise<Response> {
+  const room = env.ROOMS.get(env.ROOMS.idFromName(admission.roomId));
+  return room.fetch('https://room.internal/connect', {
+    headers: { upgrade: 'websocket', 'x-signet-admission': JSON.stringify(admission) },
+  });
+}
+
+/** A deleted document's room closes every connection with 4003. */
+export async function closeDocumentRoom(env: Env, documentId: string): Promise<void> {
+  await env.ROOMS.get(env.ROOMS.idFromName(documentId)).closeAll(CLOSE.ACCESS_REVOKED, 'document deleted');
+}
+
+/** An actor whose access was revoked loses its connections in every room of the organization: 4003. */
+export async function revokeInRooms(
+  env: Env,
+  organizationId: string,
+  type: 'user' | 'service',
+  id: string,
+): Promise<void> {
+  await env.ORG_ROOMS.get(env.ORG_ROOMS.idFromName(organizationId)).revokeActor(type, id);
+}

@@ -1,0 +1,90 @@
+/** WebSocket clients for room tests: real upgrades through the Worker (`SELF`), frames collected in order. */
+import { SELF } from 'cloudflare:test';
+
+export interface Frame {
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface RoomClient {
+  ws: WebSocket;
+  frames: Frame[];
+  protocol: string | null;
+  /** Resolves with the first frame (already received or future) matching `predicate`. */
+  next(predicate: (f: Frame) => boolean, timeoutMs?: number): Promise<Frame>;
+  send(frame: unknown): void;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+export async function openRoom(
+  documentId: string,
+  credentials: { token?: string; subprotocols?: string[] } = {},
+): Promise<{ status: number; body?: unknown; client?: RoomClient }> {
+  const headers: Record<string, string> = { upgrade: 'websocket' };
+  if (credentials.token) headers.authorization = `Bearer ${credentials.token}`;
+  if (credentials.subprotocols) headers['sec-websocket-protocol'] = credentials.subprotocols.join(', ');
+  const response = await SELF.fetch(`http://signet.test/v1/rooms/${documentId}`, { headers });
+  if (response.status !== 101 || !response.webSocket) {
+    return { status: response.status, body: await response.json().catch(() => null) };
+  }
+  const ws = response.webSocket;
+  const frames: Frame[] = [];
+  const waiters: { predicate: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
+  let resolveClosed!: (v: { code: number; reason: string }) => void;
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    resolveClosed = resolve;
+  });
+  ws.addEventListener('message', (event) => {
+    const frame = JSON.parse(event.data as string) as Frame;
+    frames.push(frame);
+    for (const waiter of [...waiters]) {
+      if (waiter.predicate(frame)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(frame);
+      }
+    }
+  });
+  ws.addEventListener('close', (event) => resolveClosed({ code: event.code, reason: event.reason }));
+  ws.accept();
+  const client: RoomClient = {
+    ws,
+    frames,
+    protocol: response.headers.get('sec-websocket-protocol'),
+    next(predicate, timeoutMs = 5000) {
+      const seen = frames.find(predicate);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const waiter = { predicate, resolve };
+        waiters.push(waiter);
+        setTimeout(() => {
+          const index = waiters.indexOf(waiter);
+          if (index >= 0) {
+            waiters.splice(index, 1);
+            reject(
+              new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames.map((f) => f.type))}`),
+            );
+          }
+        }, timeoutMs);
+      });
+    },
+    send(frame) {
+      ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    },
+    closed,
+  };
+  return { status: 101, client };
+}
+
+export async function connected(documentId: string, token: string): Promise<RoomClient> {
+  const { status, client, body } = await openRoom(documentId, { token });
+  if (!client) throw new Error(`expected an upgrade, got ${status} ${JSON.stringify(body)}`);
+  await client.next((f) => f.type === 'welcome');
+  return client;
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)),
+  ]);
+}
