@@ -16,7 +16,9 @@ import { printWelcome } from './lib/welcome.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const port = Number(process.env.PORT ?? 8787);
-const dataDir = `${root}.signet/pgdata`;
+// Where local state lives (the embedded database, wrangler's Durable Object storage); tests point it elsewhere.
+const stateDir = process.env.SIGNET_STATE_DIR ?? `${root}.signet`;
+const dataDir = `${stateDir}/pgdata`;
 
 function fail(message: string): never {
   console.error(`signet dev: ${message}`);
@@ -37,10 +39,10 @@ async function main(): Promise<void> {
     try {
       embedded = await startEmbeddedPostgres({ dataDir });
     } catch (error) {
-      fail(`cannot start the embedded database in .signet/pgdata (${(error as Error).message})`);
+      fail(`cannot start the embedded database in ${dataDir} (${(error as Error).message})`);
     }
     databaseUrl = embedded.url;
-    console.log(`signet dev: embedded Postgres (PGlite) at ${describeDatabase(databaseUrl)}, data in .signet/pgdata`);
+    console.log(`signet dev: embedded Postgres (PGlite) at ${describeDatabase(databaseUrl)}, data in ${dataDir}`);
   }
 
   await applyMigrations(databaseUrl);
@@ -50,8 +52,8 @@ async function main(): Promise<void> {
   const seed = await seedDemo(databaseUrl);
 
   // Local values for wrangler, in a git-ignored file so a DATABASE_URL password is never printed.
-  const localVars = `${root}.signet/dev.env`;
-  mkdirSync(`${root}.signet`, { recursive: true });
+  const localVars = `${stateDir}/dev.env`;
+  mkdirSync(stateDir, { recursive: true });
   writeFileSync(
     localVars,
     [`ENVIRONMENT=development`, `DATABASE_URL=${databaseUrl}`, `DATABASE_PROXY_URL=${bridge.url}`, ''].join('\n'),
@@ -72,6 +74,8 @@ async function main(): Promise<void> {
       '--env-file',
       localVars,
       '--show-interactive-dev-session=false',
+      '--persist-to',
+      `${stateDir}/wrangler`,
     ],
     { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
   );
