@@ -4,15 +4,37 @@
  * and stamps `x-request-id` on every response.
  */
 
+import { type Actor, type BuiltInActor, principalOf } from '../actor/actor.ts';
 import { type Context, runInContext } from '../context.ts';
 import { type Database, openDatabase } from '../db/client.ts';
 import type { Env } from '../env.ts';
+import { log } from '../observability/log.ts';
+import { asTenantActor } from '../policy/authorize.ts';
 import { authenticate } from './authenticate.ts';
 import { errorResponse } from './error-response.ts';
 import { router } from './router.ts';
 
+/** One line per request: who, what, how it ended — never a token, a body or a query string. */
+function logRequest(request: Request, status: number, requestId: string, actor: Actor | undefined, durationMs: number) {
+  const route = (request as Request & { route?: string }).route ?? 'unmatched';
+  const tenant = actor ? asTenantActor(actor) : null;
+  log({
+    level: status >= 500 ? 'error' : 'info',
+    msg: 'request',
+    requestId,
+    method: request.method,
+    route,
+    status,
+    durationMs,
+    ...(actor ? { actor: principalOf(actor as BuiltInActor) } : {}),
+    organizationId: tenant?.organizationId ?? null,
+  });
+}
+
 export async function handleFetch(request: Request, env: Env, executionContext: ExecutionContext): Promise<Response> {
   const requestId = crypto.randomUUID();
+  const started = Date.now();
+  let actor: Actor | undefined;
   let database: Database | undefined;
   // Opened on first use: /health and the JWKS never need the database.
   const db = () => {
@@ -21,7 +43,7 @@ export async function handleFetch(request: Request, env: Env, executionContext: 
   };
   let response: Response;
   try {
-    const actor = await authenticate(request, env, requestId, db);
+    actor = await authenticate(request, env, requestId, db);
     const ctx: Context = {
       actor,
       requestId,
@@ -35,6 +57,7 @@ export async function handleFetch(request: Request, env: Env, executionContext: 
   } catch (error) {
     response = errorResponse(error, requestId);
   }
+  logRequest(request, response.status, requestId, actor, Date.now() - started);
   // WebSocket upgrades (101) carry an immutable header list; everything else is copied once.
   if (response.status === 101) return response;
   const stamped = new Response(response.body, response);

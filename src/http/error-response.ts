@@ -4,6 +4,7 @@
  * (without its message reaching the client) and answered as a plain 500.
  */
 import { type ErrorCode, isSignetError, RateLimited, ValidationFailed } from '../errors.ts';
+import { log } from '../observability/log.ts';
 
 const STATUS: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
@@ -33,7 +34,7 @@ export function statusOf(code: ErrorCode): number {
 
 export function errorResponse(error: unknown, requestId: string): Response {
   if (!isSignetError(error)) {
-    console.error(JSON.stringify({ level: 'error', requestId, msg: 'unhandled error', name: (error as Error)?.name }));
+    log({ level: 'error', msg: 'unhandled error', requestId, error: (error as Error)?.name ?? typeof error });
     return envelope(500, 'INTERNAL_ERROR', 'Internal error.', requestId);
   }
   const headers = new Headers();

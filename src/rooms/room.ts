@@ -13,6 +13,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { openDatabase } from '../db/client.ts';
 import type { Env } from '../env.ts';
+import { log } from '../observability/log.ts';
 import { can } from '../policy/authorize.ts';
 import { resolveBearer } from '../services/resolve-bearer.ts';
 import {
@@ -219,6 +220,15 @@ export class DocumentRoom extends DurableObject<Env> {
   #strike(ws: WebSocket, signet: Signet, code: string, message: string): void {
     const limits = this.#limitsOf(signet.connectionId);
     limits.strikes += 1;
+    log({
+      level: 'warn',
+      msg: limits.strikes >= MAX_STRIKES ? 'room connection closed for abuse' : 'room frame refused',
+      code,
+      roomId: signet.roomId,
+      connectionId: signet.connectionId,
+      actor: { type: signet.actor.type, id: signet.actor.id },
+      organizationId: signet.actor.organizationId,
+    });
     if (limits.strikes >= MAX_STRIKES) ws.close(CLOSE.RATE_LIMITED, 'rate limited');
     else send(ws, { type: 'error', code, message });
   }
@@ -294,14 +304,12 @@ export class DocumentRoom extends DurableObject<Env> {
     if (!work) return;
     this.ctx.waitUntil(
       work.catch((error: unknown) =>
-        console.error(
-          JSON.stringify({
-            level: 'error',
-            msg: 'room follow-up failed',
-            room: this.#roomId,
-            name: (error as Error)?.name,
-          }),
-        ),
+        log({
+          level: 'error',
+          msg: 'room follow-up failed',
+          roomId: this.#roomId ?? undefined,
+          error: (error as Error)?.name,
+        }),
       ),
     );
   }

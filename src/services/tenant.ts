@@ -17,6 +17,7 @@ import type { Context } from '../context.ts';
 import { auditEvents } from '../db/schema.ts';
 import { runScoped, type SessionScope } from '../db/session.ts';
 import { AuthenticationRequired, InsufficientPermissions } from '../errors.ts';
+import { log } from '../observability/log.ts';
 import { asTenantActor, can, type TenantActor } from '../policy/authorize.ts';
 import type { Permission } from '../policy/permissions.ts';
 
@@ -113,17 +114,15 @@ async function runHook<I, O>(
       return;
     } catch (error) {
       if (attempt >= HOOK_ATTEMPTS) {
-        console.error(
-          JSON.stringify({
-            level: 'error',
-            msg: 'after-action hook failed',
-            action,
-            hook: hook.name || 'anonymous',
-            requestId: ctx.requestId,
-            actor: ctx.principal,
-            error: (error as Error)?.name,
-          }),
-        );
+        log({
+          level: 'error',
+          msg: `after-action hook ${hook.name || 'anonymous'} failed`,
+          action,
+          requestId: ctx.requestId,
+          actor: ctx.principal,
+          organizationId: ctx.organizationId,
+          error: (error as Error)?.name,
+        });
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
