@@ -158,6 +158,15 @@ export class DocumentRoom extends DurableObject<Env> {
   async revokeActor(type: 'user' | 'service', id: string): Promise<number> {
     const sockets = this.ctx.getWebSockets(actorTag(type, id));
     for (const ws of sockets) ws.close(CLOSE.ACCESS_REVOKED, 'access revoked');
+    if (sockets.length > 0) {
+      log({
+        level: 'info',
+        msg: 'room connections revoked',
+        roomId: this.#roomId ?? undefined,
+        actor: { type, id },
+        code: String(sockets.length),
+      });
+    }
     return sockets.length;
   }
 

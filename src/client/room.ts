@@ -1,0 +1,209 @@
+/**
+ * A realtime room from the client's side (SPEC §4), on partysocket's reconnecting WebSocket:
+ *
+ * - credentials go in the subprotocols `signet.v1` + `bearer.<token>`, asked afresh on every
+ *   (re)connection, so a reconnect never reuses an expired token;
+ * - before the token expires (at 80% of its life) the room sends `reauth` with a fresh token;
+ * - close codes surface as typed events: `expired` (4001; it reconnects with a fresh token),
+ *   `revoked` (4003; it stops for good), `rate-limited` (4008) and `too-large` (4009) (it backs off
+ *   and reconnects), anything else reconnects with exponential backoff.
+ */
+import { WebSocket as ReconnectingWebSocket } from 'partysocket';
+
+export interface RoomActor {
+  type: 'user' | 'service';
+  id: string;
+  role?: string;
+}
+
+export interface RoomPeer {
+  connectionId: string;
+  actor: RoomActor;
+}
+
+export interface RoomEvents {
+  welcome: { connectionId: string; actor: RoomActor; peers: RoomPeer[]; seq: number };
+  joined: RoomPeer;
+  left: RoomPeer;
+  message: { from: RoomPeer; data: unknown; seq: number; at: string };
+  error: { code: string; message: string };
+  pong: Record<string, never>;
+  expired: { code: 4001 };
+  revoked: { code: 4003; reason: string };
+  'rate-limited': { code: 4008 };
+  'too-large': { code: 4009 };
+  closed: { code: number; reason: string; reconnecting: boolean };
+  state: { state: RoomState };
+}
+
+export type RoomState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface RoomOptions {
+  /** The WebSocket implementation where there is no global one (e.g. `ws` on older Node). */
+  WebSocket?: unknown;
+  /** Backoff bounds in ms (defaults 250 … 10,000). */
+  minReconnectionDelay?: number;
+  maxReconnectionDelay?: number;
+}
+
+type Listener<K extends keyof RoomEvents> = (event: RoomEvents[K]) => void;
+
+const CLOSE_EVENTS: Record<number, keyof RoomEvents> = {
+  4001: 'expired',
+  4003: 'revoked',
+  4008: 'rate-limited',
+  4009: 'too-large',
+};
+
+export class SignetRoom {
+  readonly #listeners = new Map<keyof RoomEvents, Set<Listener<keyof RoomEvents>>>();
+  readonly #socket: ReconnectingWebSocket;
+  readonly #getToken: () => Promise<string | undefined>;
+  #reauthTimer: ReturnType<typeof setTimeout> | undefined;
+  #state: RoomState = 'connecting';
+  /** The peers currently in the room, this connection included. */
+  readonly peers = new Map<string, RoomPeer>();
+  connectionId: string | null = null;
+
+  constructor(options: RoomOptions & { url: string; getToken: () => Promise<string | undefined> }) {
+    this.#getToken = options.getToken;
+    this.#socket = new ReconnectingWebSocket(
+      options.url,
+      async () => ['signet.v1', `bearer.${await this.#freshToken()}`],
+      {
+        WebSocket: options.WebSocket,
+        minReconnectionDelay: options.minReconnectionDelay ?? 250,
+        maxReconnectionDelay: options.maxReconnectionDelay ?? 10_000,
+        reconnectionDelayGrowFactor: 2,
+      },
+    );
+    this.#socket.addEventListener('message', (event) => this.#receive(event.data as string));
+    this.#socket.addEventListener('open', () => this.#setState('open'));
+    this.#socket.addEventListener('close', (event) => this.#closed(event.code, event.reason));
+  }
+
+  get state(): RoomState {
+    return this.#state;
+  }
+
+  on<K extends keyof RoomEvents>(type: K, listener: Listener<K>): () => void {
+    let set = this.#listeners.get(type);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(type, set);
+    }
+    set.add(listener as Listener<keyof RoomEvents>);
+    return () => set.delete(listener as Listener<keyof RoomEvents>);
+  }
+
+  /** Resolves with the next event of `type`. */
+  once<K extends keyof RoomEvents>(type: K): Promise<RoomEvents[K]> {
+    return new Promise((resolve) => {
+      const off = this.on(type, (event) => {
+        off();
+        resolve(event);
+      });
+    });
+  }
+
+  publish(data: unknown): void {
+    this.#socket.send(JSON.stringify({ type: 'publish', data }));
+  }
+
+  ping(): void {
+    this.#socket.send('{"type":"ping"}');
+  }
+
+  close(): void {
+    clearTimeout(this.#reauthTimer ?? null);
+    this.#socket.close(1000, 'client closed');
+    this.#setState('closed');
+  }
+
+  async #freshToken(): Promise<string> {
+    const token = await this.#getToken();
+    if (!token) throw new Error('a room needs a token');
+    this.#scheduleReauth(token);
+    return token;
+  }
+
+  #scheduleReauth(token: string): void {
+    clearTimeout(this.#reauthTimer ?? null);
+    const claims = decodeClaims(token);
+    if (!claims) return;
+    const lifetime = (claims.exp - claims.iat) * 1000;
+    const at = claims.iat * 1000 + lifetime * 0.8;
+    this.#reauthTimer = setTimeout(
+      async () => {
+        try {
+          const fresh = await this.#freshToken();
+          this.#socket.send(JSON.stringify({ type: 'reauth', token: fresh }));
+        } catch {
+          // no fresh token: the room closes with 4001 at expiry and reconnects when one is available
+        }
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
+  #receive(text: string): void {
+    let frame: { type: keyof RoomEvents } & Record<string, unknown>;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      return;
+    }
+    switch (frame.type) {
+      case 'welcome': {
+        const welcome = frame as unknown as RoomEvents['welcome'];
+        this.peers.clear();
+        this.connectionId = welcome.connectionId;
+        this.peers.set(welcome.connectionId, { connectionId: welcome.connectionId, actor: welcome.actor });
+        for (const peer of welcome.peers) this.peers.set(peer.connectionId, peer);
+        break;
+      }
+      case 'joined':
+        this.peers.set(String(frame.connectionId), frame as unknown as RoomPeer);
+        break;
+      case 'left':
+        this.peers.delete(String(frame.connectionId));
+        break;
+    }
+    this.#emit(frame.type, frame as never);
+  }
+
+  #closed(code: number, reason: string): void {
+    const named = CLOSE_EVENTS[code];
+    if (named) this.#emit(named, { code, reason } as never);
+    // Revoked access won't come back by retrying: stop for good.
+    const reconnecting = code !== 4003 && this.#state !== 'closed';
+    if (!reconnecting) {
+      clearTimeout(this.#reauthTimer ?? null);
+      this.#socket.close(1000, 'not reconnecting');
+    }
+    this.#setState(reconnecting ? 'reconnecting' : 'closed');
+    this.#emit('closed', { code, reason, reconnecting });
+  }
+
+  #setState(state: RoomState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#emit('state', { state });
+  }
+
+  #emit<K extends keyof RoomEvents>(type: K, event: RoomEvents[K]): void {
+    for (const listener of this.#listeners.get(type) ?? []) listener(event as never);
+  }
+}
+
+function decodeClaims(token: string): { iat: number; exp: number } | null {
+  try {
+    const payload = token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/');
+    const claims = JSON.parse(atob(payload)) as { iat?: unknown; exp?: unknown };
+    return typeof claims.iat === 'number' && typeof claims.exp === 'number'
+      ? { iat: claims.iat, exp: claims.exp }
+      : null;
+  } catch {
+    return null;
+  }
+}

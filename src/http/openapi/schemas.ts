@@ -1,0 +1,131 @@
+/**
+ * Response shapes, as zod schemas: the OpenAPI document's components. Request bodies and queries are
+ * not here — the OpenAPI document uses the very schemas that validate them (`services/*`). The types
+ * the services return are checked against these (`test/http/openapi.test.ts`), so they can't drift.
+ */
+import { z } from 'zod';
+import { PERMISSIONS, ROLES } from '../../policy/permissions.ts';
+
+const id = z.uuid();
+const timestamp = z.iso.datetime();
+
+export const ErrorCode = z.enum([
+  'VALIDATION_FAILED',
+  'AUTHENTICATION_REQUIRED',
+  'INVALID_TOKEN',
+  'TOKEN_EXPIRED',
+  'TOKEN_REVOKED',
+  'INSUFFICIENT_PERMISSIONS',
+  'NOT_FOUND',
+  'CONFLICT',
+  'PAYLOAD_TOO_LARGE',
+  'RATE_LIMITED',
+  'DATABASE_UNAVAILABLE',
+  'INTERNAL_ERROR',
+]);
+
+export const ErrorEnvelope = z
+  .object({
+    error: z.object({
+      code: ErrorCode,
+      message: z.string(),
+      requestId: z.string(),
+      details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .meta({ id: 'Error', example: { error: { code: 'NOT_FOUND', message: 'Not found.', requestId: '5f0c…' } } });
+
+export const ActorView = z
+  .object({
+    type: z.enum(['user', 'service', 'guest', 'system', 'websocket']),
+    id: z.string().optional(),
+    organizationId: id.nullable().optional(),
+    role: z.enum(ROLES).nullable().optional(),
+    permissions: z.array(z.enum(PERMISSIONS)).optional(),
+    scopes: z.array(z.enum(PERMISSIONS)).optional(),
+    sessionId: z.string().optional(),
+    requestId: z.string().optional(),
+    expiresAt: timestamp.optional(),
+  })
+  .meta({ id: 'Actor', description: 'The actor a request is performed by (SPEC §1).' });
+
+export const TokenResponse = z
+  .object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number().int(), actor: ActorView })
+  .meta({ id: 'TokenResponse' });
+
+export const Membership = z
+  .object({ id, name: z.string(), slug: z.string(), role: z.enum(ROLES) })
+  .meta({ id: 'Membership' });
+
+export const Organization = z
+  .object({
+    organization: z.object({ id, name: z.string(), slug: z.string(), createdAt: timestamp }),
+    role: z.literal('owner'),
+  })
+  .meta({ id: 'CreatedOrganization' });
+
+export const Document = z
+  .object({
+    id,
+    title: z.string(),
+    body: z.string(),
+    visibility: z.enum(['private', 'public']),
+    version: z.number().int(),
+    createdBy: z.string(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .meta({ id: 'Document' });
+
+export const PublicDocument = z
+  .object({ id, title: z.string(), body: z.string(), visibility: z.literal('public'), updatedAt: timestamp })
+  .meta({ id: 'PublicDocument' });
+
+export const Member = z
+  .object({ userId: id, email: z.email(), name: z.string().nullable(), role: z.enum(ROLES), createdAt: timestamp })
+  .meta({ id: 'Member' });
+
+export const ApiKey = z
+  .object({
+    id,
+    name: z.string(),
+    scopes: z.array(z.enum(PERMISSIONS)),
+    createdBy: id,
+    createdAt: timestamp,
+    revokedAt: timestamp.nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+
+export const AuditEvent = z
+  .object({
+    id,
+    at: timestamp,
+    actor: z.object({ type: z.string(), id: z.string() }),
+    organizationId: id,
+    action: z.string(),
+    resource: z.object({ type: z.string(), id: z.string() }),
+    outcome: z.enum(['success', 'denied', 'failure']),
+    requestId: z.string(),
+  })
+  .meta({ id: 'AuditEvent' });
+
+export const Job = z
+  .object({
+    id,
+    kind: z.string(),
+    status: z.enum(['queued', 'running', 'succeeded', 'failed']),
+    documentId: id.nullable(),
+    result: z.unknown().optional(),
+    expiresAt: timestamp.optional(),
+    error: z.object({ code: z.string() }).optional(),
+    attempts: z.number().int(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .meta({ id: 'Job' });
+
+export const Jwks = z
+  .object({
+    keys: z.array(z.object({ kty: z.string(), kid: z.string(), alg: z.string(), use: z.literal('sig') }).loose()),
+  })
+  .meta({ id: 'JWKS' });
