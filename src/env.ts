@@ -22,7 +22,7 @@ export interface Env {
   /** One Durable Object per organization: its rooms that have connections. */
   ORG_ROOMS: DurableObjectNamespace<import('./rooms/org-rooms.ts').OrgRooms>;
   /** The background-job queue (producer). Messages carry an actor reference, never a token. */
-  JOBS: Queue<unknown>;
+  JOBS: Queue<import('./jobs/message.ts').JobMessage>;
   /** Days of audit events kept by scheduled maintenance; unset keeps them forever. */
   AUDIT_RETENTION_DAYS?: string;
   /** Tests only: which database the suite runs on (`embedded` or `postgres`). */

@@ -108,6 +108,8 @@ export const auditEvents = pgTable(
   },
   (t) => [
     index('audit_events_org_page_idx').on(t.organizationId, t.at.desc(), t.id.desc()),
+    // Maintenance: audit retention deletes by age across organizations.
+    index('audit_events_at_idx').on(t.at),
     check('audit_events_outcome_check', sql`${t.outcome} in ('success', 'denied', 'failure')`),
   ],
 );
@@ -127,9 +129,14 @@ export const jobs = pgTable(
     attempts: integer('attempts').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
+    /** When a succeeded job's `result` is cleared by maintenance. */
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date', precision: 3 }),
   },
   (t) => [
     index('jobs_org_idx').on(t.organizationId, t.createdAt.desc()),
+    // Maintenance: results to expire, and unfinished jobs nobody is working on any more.
+    index('jobs_result_expiry_idx').on(t.expiresAt).where(sql`${t.result} is not null`),
+    index('jobs_unfinished_idx').on(t.updatedAt).where(sql`${t.status} in ('queued', 'running')`),
     check('jobs_status_check', sql`${t.status} in ('queued', 'running', 'succeeded', 'failed')`),
   ],
 );

@@ -25,6 +25,11 @@ export interface SessionScope {
   readonly bootstrap?: boolean;
   /** Guest reads of `visibility = 'public'` documents only. */
   readonly publicRead?: boolean;
+  /**
+   * The system actor's scheduled maintenance only (`jobs/maintenance.ts`): the narrow cross-tenant
+   * policies of migrations/0006_jobs_maintenance.sql. Never set for a business action.
+   */
+  readonly maintenance?: boolean;
 }
 
 type Statements = readonly [BatchItem<'pg'>, ...BatchItem<'pg'>[]];
@@ -50,5 +55,6 @@ function scopeStatement(db: Database, scope: SessionScope) {
     set_config('app.actor_type', ${scope.actorType}, true),
     set_config('app.actor_id', ${scope.actorId}, true),
     set_config('app.bootstrap', ${scope.bootstrap ? 'on' : ''}, true),
-    set_config('app.public_read', ${scope.publicRead ? 'on' : ''}, true)`);
+    set_config('app.public_read', ${scope.publicRead ? 'on' : ''}, true),
+    set_config('app.maintenance', ${scope.maintenance ? 'on' : ''}, true)`);
 }

@@ -15,9 +15,22 @@ export function json(body: unknown, init: ResponseInit = {}): Response {
  * against `schema`. Unknown fields are refused by the schemas themselves (`z.strictObject`).
  */
 export async function readJson<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
+  return parseBody(await readBodyText(request), schema);
+}
+
+/** As `readJson`, for a body that may be left out: no body (or an empty one) reads as `{}`. */
+export async function readOptionalJson<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
+  const text = await readBodyText(request);
+  return parseBody(text.trim() === '' ? '{}' : text, schema);
+}
+
+async function readBodyText(request: Request): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) throw new PayloadTooLarge();
-  const text = await readLimited(request);
+  return readLimited(request);
+}
+
+function parseBody<S extends z.ZodType>(text: string, schema: S): z.infer<S> {
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -23,6 +23,8 @@ import {
   UpdateDocument,
   updateDocument,
 } from '../services/documents.ts';
+import { CreateExport, createExport } from '../services/exports.ts';
+import { readJob } from '../services/jobs.ts';
 import { listMyOrganizations } from '../services/me.ts';
 import {
   AddMember,
@@ -34,7 +36,7 @@ import {
 } from '../services/members.ts';
 import { CreateOrganization, createOrganization } from '../services/organizations.ts';
 import { readPublicDocument } from '../services/public-documents.ts';
-import { json, readJson } from './json.ts';
+import { json, readJson, readOptionalJson } from './json.ts';
 import { NoQuery, readQuery } from './query.ts';
 import { openRoom } from './rooms.ts';
 
@@ -90,6 +92,11 @@ export const router = Router<IRequest, [Context]>()
     await deleteDocument(ctx, param(request, 'id'));
     return noContent();
   })
+  .post('/v1/documents/:id/exports', async (request, ctx) => {
+    await readOptionalJson(request, CreateExport);
+    return json({ job: await createExport(ctx, param(request, 'id')) }, { status: 202 });
+  })
+  .get('/v1/jobs/:id', async (request, ctx) => json({ job: await readJob(ctx, param(request, 'id')) }))
   .get('/v1/rooms/:documentId', openRoom)
   .get('/v1/public/documents/:id', async (request, ctx) => {
     const document = await readPublicDocument(

@@ -18,6 +18,11 @@ export interface LogFields {
   connectionId?: string;
   code?: string;
   jobId?: string;
+  /** A queue message's id, and which delivery of it this is (from 1). */
+  messageId?: string;
+  attempt?: number;
+  /** How many rows a maintenance action changed. */
+  count?: number;
   action?: string;
   error?: string;
 }

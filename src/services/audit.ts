@@ -19,12 +19,25 @@ export function withAudit(ctx: TenantContext, action: string, resourceType: stri
   return sql`with changed as (${change}), ${auditedCte(ctx, action, resourceType)} select changed.* from changed`;
 }
 
-/** The `audited as (…)` CTE: one success event per row of a `changed` CTE with a `"resourceId"` column. */
-export function auditedCte(ctx: TenantContext, action: string, resourceType: string): SQL {
+/** Who an audit event names: the tenant, the acting principal and the operation's request id. */
+export type AuditSubject = Pick<TenantContext, 'organizationId' | 'principal' | 'requestId'>;
+
+export type AuditOutcome = 'success' | 'denied' | 'failure';
+
+/**
+ * The `audited as (…)` CTE: one event per row of a `changed` CTE with a `"resourceId"` column —
+ * `success` unless the change records a refusal or a failure (e.g. a background job that failed).
+ */
+export function auditedCte(
+  ctx: AuditSubject,
+  action: string,
+  resourceType: string,
+  outcome: AuditOutcome = 'success',
+): SQL {
   return sql`audited as (
     insert into audit_events (organization_id, actor_type, actor_id, action, resource_type, resource_id, outcome, request_id)
     select ${ctx.organizationId}::uuid, ${ctx.principal.type}, ${ctx.principal.id}, ${action}, ${resourceType},
-           changed."resourceId"::text, 'success', ${ctx.requestId}
+           changed."resourceId"::text, ${outcome}, ${ctx.requestId}
     from changed
     returning 1
   )`;

@@ -1,0 +1,71 @@
+/**
+ * Rebuilds a token actor from an actor reference (SPEC §3: background jobs, and later workflow steps),
+ * reading what the actor may do *now* from the database — never from the message that carried the
+ * reference:
+ *
+ * - user: its current role in the organization (a tenant-scoped read as that user);
+ * - service: its API key, which must not be revoked, with its scopes capped by what the key's creator
+ *   may do now (the same rule as the token exchange).
+ *
+ * A reference that no longer stands for anyone — a removed member, a revoked key — is refused with
+ * `InsufficientPermissions`. The actor's token facts are synthetic (no token was presented): a short
+ * lifetime, so it can't be mistaken for a long-lived credential.
+ */
+import { and, eq } from 'drizzle-orm';
+import type { ActorRef, TokenActor } from '../actor/actor.ts';
+import type { Database } from '../db/client.ts';
+import { apiKeys, memberships } from '../db/schema.ts';
+import { runScoped, type SessionScope } from '../db/session.ts';
+import { InsufficientPermissions } from '../errors.ts';
+import { isPermission, isRole, type Permission, permissionsOf } from '../policy/permissions.ts';
+
+/** Seconds a rebuilt actor's synthetic token facts are valid for. */
+export const REBUILT_LIFETIME_SECONDS = 60;
+
+export interface RebuildOptions {
+  /** The synthetic token id, e.g. the job's id; random by default. */
+  readonly jti?: string;
+  /** Seconds since the epoch; injectable for tests. */
+  readonly now?: number;
+}
+
+/**
+ * @example
+ * const actor = await rebuildActor(db, { type: 'user', id: userId, organizationId }, { jti: jobId })
+ */
+export async function rebuildActor(db: Database, ref: ActorRef, options: RebuildOptions = {}): Promise<TokenActor> {
+  const now = options.now ?? Math.floor(Date.now() / 1000);
+  const token = { jti: options.jti ?? crypto.randomUUID(), issuedAt: now, expiresAt: now + REBUILT_LIFETIME_SECONDS };
+  const scope: SessionScope = {
+    organizationId: ref.organizationId,
+    actorType: ref.type,
+    actorId: ref.id,
+    userId: ref.type === 'user' ? ref.id : null,
+  };
+  if (ref.type === 'user') {
+    const [rows] = await runScoped(db, scope, [
+      db
+        .select({ role: memberships.role })
+        .from(memberships)
+        .where(and(eq(memberships.organizationId, ref.organizationId), eq(memberships.userId, ref.id))),
+    ]);
+    const role = rows[0]?.role;
+    if (!isRole(role)) throw new InsufficientPermissions();
+    return { type: 'user', id: ref.id, organizationId: ref.organizationId, role, sessionId: token.jti, token };
+  }
+  const [rows] = await runScoped(db, scope, [
+    db
+      .select({ scopes: apiKeys.scopes, revokedAt: apiKeys.revokedAt, creatorRole: memberships.role })
+      .from(apiKeys)
+      .leftJoin(
+        memberships,
+        and(eq(memberships.organizationId, apiKeys.organizationId), eq(memberships.userId, apiKeys.createdBy)),
+      )
+      .where(and(eq(apiKeys.id, ref.id), eq(apiKeys.organizationId, ref.organizationId))),
+  ]);
+  const key = rows[0];
+  if (!key || key.revokedAt !== null) throw new InsufficientPermissions();
+  const allowed: ReadonlySet<Permission> = isRole(key.creatorRole) ? permissionsOf(key.creatorRole) : new Set();
+  const scopes = key.scopes.filter(isPermission).filter((p) => allowed.has(p));
+  return { type: 'service', id: ref.id, organizationId: ref.organizationId, scopes, token };
+}

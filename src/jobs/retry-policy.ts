@@ -1,0 +1,64 @@
+/**
+ * How the consumer treats a failed attempt. Permanent failures (the actor may not, the document is gone)
+ * fail the job at once; anything else — the database unreachable, an unexpected error — is transient
+ * and retried with exponential backoff, up to the queue's `max_retries`. The attempt after the last
+ * retry records the job as failed and hands the message back, which makes the platform move it to the
+ * dead-letter queue.
+ *
+ * Pure values and functions: no bindings, so Node-side tests can check them against `wrangler.toml`.
+ */
+import { type ErrorCode, isSignetError } from '../errors.ts';
+
+/** `max_retries` of the `signet-jobs` consumer in `wrangler.toml` (a Node test keeps them equal). */
+export const MAX_RETRIES = 3;
+
+/** Deliveries of one message: the first one and its retries. `message.attempts` counts from 1. */
+export const MAX_DELIVERIES = MAX_RETRIES + 1;
+
+/**
+ * A running job whose `updated_at` is older than this is taken to be abandoned (its worker crashed),
+ * and the next delivery of its message takes it over. Longer than any export run, shorter than the
+ * retry window (`backoffSeconds` sums to 130 s), so a crashed attempt is retried within its message's
+ * deliveries.
+ */
+export const LEASE_SECONDS = 60;
+
+/** Jobs still unfinished this long after their last change are failed by maintenance. */
+export const ABANDONED_AFTER_HOURS = 24;
+
+const PERMANENT: ReadonlySet<ErrorCode> = new Set([
+  'INSUFFICIENT_PERMISSIONS',
+  'AUTHENTICATION_REQUIRED',
+  'NOT_FOUND',
+  'VALIDATION_FAILED',
+]);
+
+/**
+ * @example
+ * isPermanent(new InsufficientPermissions()) // true: retrying can't help
+ * isPermanent(new DatabaseUnavailable()) // false
+ */
+export function isPermanent(error: unknown): boolean {
+  return isSignetError(error) && PERMANENT.has(error.code);
+}
+
+/**
+ * The code recorded on a failed job: a domain error's own, `INTERNAL_ERROR` for anything else.
+ *
+ * @example
+ * failureCode(new DatabaseUnavailable()) // 'DATABASE_UNAVAILABLE'
+ */
+export function failureCode(error: unknown): ErrorCode {
+  return isSignetError(error) ? error.code : 'INTERNAL_ERROR';
+}
+
+/**
+ * Delay before the next delivery after failed delivery number `attempts` (1-based): 10 s, 30 s, 90 s, …
+ * at most 15 minutes.
+ *
+ * @example
+ * backoffSeconds(1) // 10
+ */
+export function backoffSeconds(attempts: number): number {
+  return Math.min(10 * 3 ** Math.max(0, attempts - 1), 900);
+}
