@@ -6,6 +6,9 @@ import { defineConfig } from 'vitest/config';
 // behind the Neon bridge). `node`: the local tooling that runs in Node (migrations, the bridge).
 export default defineConfig({
   test: {
+    reporters: ['default', './test/reporters/secret-scan.ts'],
+    // Console output only for failed tests (the Worker logs every request); the secret scan reads all of it.
+    silent: 'passed-only',
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [

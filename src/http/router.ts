@@ -37,6 +37,7 @@ import {
 import { CreateOrganization, createOrganization } from '../services/organizations.ts';
 import { readPublicDocument } from '../services/public-documents.ts';
 import { json, readJson, readOptionalJson } from './json.ts';
+import { openApiDocument } from './openapi/document.ts';
 import { NoQuery, readQuery } from './query.ts';
 import { openRoom } from './rooms.ts';
 
@@ -46,6 +47,7 @@ const param = (request: IRequest, name: string) => request.params[name] ?? '';
 
 export const router = Router<IRequest, [Context]>()
   .get('/health', () => json({ status: 'ok' }))
+  .get('/openapi.json', (request) => json(openApiDocument(new URL(request.url).origin)))
   .get('/.well-known/jwks.json', async (_request, ctx) => {
     const keys = await loadActorKeys(ctx.env.ACTOR_SIGNING_KEYS);
     return json(keys.jwks, { headers: { 'cache-control': 'public, max-age=300' } });

@@ -20,6 +20,7 @@ export async function call(
   if (body !== undefined) headers['content-type'] ??= 'application/json';
   const response = await SELF.fetch(`${BASE}${path}`, { method, headers, body });
   const text = await response.text();
+  assertNoSecrets(method, path, text);
   let parsed: unknown = text;
   try {
     parsed = text === '' ? null : JSON.parse(text);
@@ -27,6 +28,23 @@ export async function call(
     // not JSON: keep the text
   }
   return { status: response.status, body: parsed, headers: response.headers };
+}
+
+const JWT = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/;
+const API_KEY = /sgk_[A-Za-z0-9_-]{43}/;
+const PRIVATE_JWK = /"d"\s*:\s*"[A-Za-z0-9_-]{30,}"/;
+
+/**
+ * Every response of the suite is checked: tokens only come out of `POST /v1/auth/token`, an API key
+ * secret only out of its creation, and private key material never.
+ */
+function assertNoSecrets(method: string, path: string, text: string): void {
+  if (PRIVATE_JWK.test(text)) throw new Error(`${method} ${path} answered with private key material`);
+  if (JWT.test(text) && !(method === 'POST' && path === '/v1/auth/token'))
+    throw new Error(`${method} ${path} answered with a token`);
+  if (API_KEY.test(text) && !(method === 'POST' && path === '/v1/api-keys')) {
+    throw new Error(`${method} ${path} answered with an API key secret`);
+  }
 }
 
 export function errorCode(body: unknown): string | undefined {

@@ -1,0 +1,57 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { z } from 'zod';
+import { ROUTES } from '../../src/http/openapi/routes.ts';
+import type * as S from '../../src/http/openapi/schemas.ts';
+import { router } from '../../src/http/router.ts';
+import type { ApiKeyView } from '../../src/services/api-keys.ts';
+import type { AuditEventView } from '../../src/services/audit.ts';
+import type { DocumentView } from '../../src/services/documents.ts';
+import type { JobView } from '../../src/services/jobs.ts';
+import type { MemberView } from '../../src/services/members.ts';
+import { call } from '../support/http.ts';
+
+describe('GET /openapi.json', () => {
+  it('describes every route of the router, and nothing else', async () => {
+    const routed = router.routes
+      .map(([method, , , path]) => `${method.toLowerCase()} ${path}`)
+      .filter((r) => !r.startsWith('all '));
+    const documented = ROUTES.map((r) => `${r.method} ${r.path}`);
+    expect([...documented].sort()).toEqual([...routed].sort());
+
+    const { status, body } = await call('GET', '/openapi.json');
+    expect(status).toBe(200);
+    const doc = body as {
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    for (const route of ROUTES) {
+      const operation = doc.paths[route.path.replace(/:(\w+)/g, '{$1}')]?.[route.method];
+      expect(operation, `${route.method} ${route.path}`).toBeDefined();
+      expect(Object.keys(operation!.responses)).toContain(String(route.ok[0]));
+    }
+  });
+
+  it('documents request bodies with the schemas that validate them (unknown fields refused)', async () => {
+    const { body } = await call('GET', '/openapi.json');
+    const doc = body as {
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>>;
+    };
+    const schema = doc.paths['/v1/documents']!.post!.requestBody!.content['application/json']!.schema as {
+      additionalProperties: boolean;
+      required: string[];
+      properties: Record<string, unknown>;
+    };
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.required).toContain('title');
+    expect(Object.keys(schema.properties).sort()).toEqual(['body', 'title', 'visibility']);
+  });
+
+  it('matches what the services return (compile-time)', () => {
+    expectTypeOf<DocumentView>().toExtend<z.infer<typeof S.Document>>();
+    expectTypeOf<MemberView>().toExtend<z.infer<typeof S.Member>>();
+    expectTypeOf<ApiKeyView>().toExtend<Omit<z.infer<typeof S.ApiKey>, 'scopes'> & { scopes: string[] }>();
+    expectTypeOf<AuditEventView>().toExtend<Omit<z.infer<typeof S.AuditEvent>, 'outcome'> & { outcome: string }>();
+    expectTypeOf<JobView>().toExtend<z.infer<typeof S.Job>>();
+  });
+});
