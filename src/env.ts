@@ -21,6 +21,8 @@ export interface Env {
   ROOMS: DurableObjectNamespace<import('./rooms/room.ts').DocumentRoom>;
   /** One Durable Object per organization: its rooms that have connections. */
   ORG_ROOMS: DurableObjectNamespace<import('./rooms/org-rooms.ts').OrgRooms>;
+  /** The organization-deletion workflow (`workflows/org-deletion.ts`). */
+  ORG_DELETION: Workflow<import('./services/organization-deletion.ts').DeletionParams>;
   /** The background-job queue (producer). Messages carry an actor reference, never a token. */
   JOBS: Queue<import('./jobs/message.ts').JobMessage>;
   /** Days of audit events kept by scheduled maintenance; unset keeps them forever. */

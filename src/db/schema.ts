@@ -92,11 +92,15 @@ export const apiKeys = pgTable(
   (t) => [uniqueIndex('api_keys_secret_hash_idx').on(t.secretHash)],
 );
 
+/**
+ * The audit trail. Deliberately no foreign key to `organizations`: the trail of an organization's
+ * deletion (and everything before it) outlives its data, until audit retention removes it.
+ */
 export const auditEvents = pgTable(
   'audit_events',
   {
     id: id(),
-    organizationId: organizationId(),
+    organizationId: uuid('organization_id').notNull(),
     at: timestamp('at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
     actorType: text('actor_type').notNull(),
     actorId: text('actor_id').notNull(),
@@ -158,4 +162,31 @@ export const revocations = pgTable(
     primaryKey({ columns: [t.organizationId, t.subjectType, t.subjectId] }),
     check('revocations_subject_type_check', sql`${t.subjectType} in ('user', 'service')`),
   ],
+);
+
+/**
+ * Organization deletions (SPEC §3): one row per deletion workflow (`id` is the workflow instance id).
+ * No foreign key: the record — who, when, the workflow, each step's state, the final export — outlives
+ * the organization's data. Readable by the owner who started it, with an org-less token too.
+ */
+export const organizationDeletions = pgTable(
+  'organization_deletions',
+  {
+    id: uuid('id').primaryKey(),
+    organizationId: uuid('organization_id').notNull().unique(),
+    organizationSlug: text('organization_slug').notNull(),
+    organizationName: text('organization_name').notNull(),
+    initiatedBy: uuid('initiated_by').notNull(),
+    requestId: text('request_id').notNull(),
+    requestedAt: timestamp('requested_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
+    /** Set by the first step: every token of the organization issued before it is refused. */
+    accessRevokedAt: timestamp('access_revoked_at', { withTimezone: true, mode: 'date', precision: 3 }),
+    completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date', precision: 3 }),
+    status: text('status').notNull().default('running'),
+    errorCode: text('error_code'),
+    /** Step name → `{ status, attempts, at, error? }`. */
+    steps: jsonb('steps').notNull().default({}),
+    finalExport: jsonb('final_export'),
+  },
+  (t) => [check('organization_deletions_status_check', sql`${t.status} in ('running', 'succeeded', 'failed')`)],
 );

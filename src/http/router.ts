@@ -34,6 +34,7 @@ import {
   listMembers,
   removeMember,
 } from '../services/members.ts';
+import { readWorkflow, requestOrganizationDeletion } from '../services/organization-deletion.ts';
 import { CreateOrganization, createOrganization } from '../services/organizations.ts';
 import { readPublicDocument } from '../services/public-documents.ts';
 import { json, readJson, readOptionalJson } from './json.ts';
@@ -65,6 +66,14 @@ export const router = Router<IRequest, [Context]>()
     const user = requireActor(ctx, { type: 'user' });
     const input = await readJson(request, CreateOrganization);
     return created(await createOrganization(withActor(ctx, user), input));
+  })
+  .delete('/v1/orgs/current', async (request, ctx) => {
+    readQuery(request, NoQuery);
+    return json(await requestOrganizationDeletion(ctx, undefined), { status: 202 });
+  })
+  .get('/v1/workflows/:id', async (request, ctx) => {
+    const user = requireActor(ctx, { type: 'user' });
+    return json({ workflow: await readWorkflow({ db: ctx.db, actor: user }, param(request, 'id')) });
   })
   .get('/v1/members', async (request, ctx) => {
     readQuery(request, NoQuery);

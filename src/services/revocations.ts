@@ -13,7 +13,7 @@ import type { TokenActor } from '../actor/actor.ts';
 import type { RevocationSource } from '../actor/resolve.ts';
 import { MAX_LIFETIME_SECONDS } from '../actor/tokens/claims.ts';
 import type { Database } from '../db/client.ts';
-import { revocations } from '../db/schema.ts';
+import { organizationDeletions, revocations } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 
 export const REFRESH_MS = 30_000;
@@ -33,9 +33,13 @@ export function revocationSource(db: Database): RevocationSource {
       const organizationId = actor.organizationId;
       if (organizationId === null) return false; // an org-less token reaches no tenant data
       const list = await revocationsOf(db, organizationId, actor);
-      const revokedAt = list.bySubject.get(`${actor.type}:${actor.id}`);
       // `iat` has one-second resolution: a token issued in the second of its revocation counts as before.
-      return revokedAt !== undefined && actor.token.issuedAt <= revokedAt;
+      const revokedBefore = (key: string) => {
+        const revokedAt = list.bySubject.get(key);
+        return revokedAt !== undefined && actor.token.issuedAt <= revokedAt;
+      };
+      // The subject itself, or the whole organization (it is being deleted).
+      return revokedBefore(`${actor.type}:${actor.id}`) || revokedBefore(`organization:${organizationId}`);
     },
   };
 }
@@ -43,12 +47,13 @@ export function revocationSource(db: Database): RevocationSource {
 /** Records a revocation this isolate just committed, so it applies here at once. */
 export function noteRevocation(
   organizationId: string,
-  subjectType: 'user' | 'service',
+  subjectType: 'user' | 'service' | 'organization',
   subjectId: string,
   at: Date,
 ): void {
   const entry = known.get(organizationId);
   if (entry) entry.bySubject.set(`${subjectType}:${subjectId}`, Math.floor(at.getTime() / 1000));
+  else if (subjectType === 'organization') forgetRevocations(organizationId);
 }
 
 /** Forgets every cached list (tests, and organization deletion). */
@@ -74,16 +79,20 @@ async function revocationsOf(
 
 async function load(db: Database, organizationId: string, actor: TokenActor): Promise<OrganizationRevocations> {
   const since = new Date(Date.now() - (MAX_LIFETIME_SECONDS + 60) * 1000);
-  const [rows] = await runScoped(db, { organizationId, actorType: actor.type, actorId: actor.id }, [
+  const [rows, deletion] = await runScoped(db, { organizationId, actorType: actor.type, actorId: actor.id }, [
     db
       .select({ type: revocations.subjectType, id: revocations.subjectId, at: revocations.revokedAt })
       .from(revocations)
       .where(and(eq(revocations.organizationId, organizationId), gt(revocations.revokedAt, since))),
+    db
+      .select({ at: organizationDeletions.accessRevokedAt })
+      .from(organizationDeletions)
+      .where(eq(organizationDeletions.organizationId, organizationId)),
   ]);
-  const entry: OrganizationRevocations = {
-    fetchedAt: Date.now(),
-    bySubject: new Map(rows.map((r) => [`${r.type}:${r.id}`, Math.floor(r.at.getTime() / 1000)])),
-  };
+  const bySubject = new Map(rows.map((r) => [`${r.type}:${r.id}`, Math.floor(r.at.getTime() / 1000)]));
+  const deletedAt = deletion[0]?.at;
+  if (deletedAt) bySubject.set(`organization:${organizationId}`, Math.floor(deletedAt.getTime() / 1000));
+  const entry: OrganizationRevocations = { fetchedAt: Date.now(), bySubject };
   known.set(organizationId, entry);
   return entry;
 }

@@ -8,6 +8,7 @@ import type { AuditEventView } from '../../src/services/audit.ts';
 import type { DocumentView } from '../../src/services/documents.ts';
 import type { JobView } from '../../src/services/jobs.ts';
 import type { MemberView } from '../../src/services/members.ts';
+import type { WorkflowView } from '../../src/services/organization-deletion.ts';
 import { call } from '../support/http.ts';
 
 describe('GET /openapi.json', () => {
@@ -53,5 +54,6 @@ describe('GET /openapi.json', () => {
     expectTypeOf<ApiKeyView>().toExtend<Omit<z.infer<typeof S.ApiKey>, 'scopes'> & { scopes: string[] }>();
     expectTypeOf<AuditEventView>().toExtend<Omit<z.infer<typeof S.AuditEvent>, 'outcome'> & { outcome: string }>();
     expectTypeOf<JobView>().toExtend<z.infer<typeof S.Job>>();
+    expectTypeOf<WorkflowView>().toExtend<z.infer<typeof S.Workflow>>();
   });
 });

@@ -101,6 +101,26 @@ export const ROUTES: RouteDoc[] = [
     errors: [400, 401, 403, 409, 413, 503],
   },
   {
+    method: 'delete',
+    path: '/v1/orgs/current',
+    summary:
+      "Delete the token's organization in a durable workflow: revoke its tokens and API keys, close its rooms, write a final export, delete its data",
+    tag: 'organizations',
+    auth: 'required',
+    permission: 'org:delete',
+    ok: [202, 'Started', z.object({ workflow: z.object({ id: z.uuid(), status: z.literal('running') }) })],
+    errors: [400, 409, ...TENANT_ERRORS],
+  },
+  {
+    method: 'get',
+    path: '/v1/workflows/:id',
+    summary: 'A workflow and each of its steps (the user who started it, with any of their tokens)',
+    tag: 'organizations',
+    auth: 'required',
+    ok: [200, 'The workflow', z.object({ workflow: S.Workflow })],
+    errors: [401, 403, 404, 503],
+  },
+  {
     method: 'get',
     path: '/v1/members',
     summary: 'List members',

@@ -3,7 +3,7 @@
  * not here — the OpenAPI document uses the very schemas that validate them (`services/*`). The types
  * the services return are checked against these (`test/http/openapi.test.ts`), so they can't drift.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PERMISSIONS, ROLES } from '../../policy/permissions.ts';
 
 const id = z.uuid();
@@ -129,3 +129,26 @@ export const Jwks = z
     keys: z.array(z.object({ kty: z.string(), kid: z.string(), alg: z.string(), use: z.literal('sig') }).loose()),
   })
   .meta({ id: 'JWKS' });
+
+export const StepState = z.object({
+  name: z.enum(['revoke-access', 'close-rooms', 'final-export', 'delete-data']),
+  status: z.enum(['pending', 'running', 'succeeded', 'failed']),
+  attempts: z.number().int(),
+  at: timestamp.nullable(),
+  error: z.object({ code: z.string() }).optional(),
+});
+
+export const Workflow = z
+  .object({
+    id,
+    kind: z.literal('organization.delete'),
+    status: z.enum(['running', 'succeeded', 'failed']),
+    organization: z.object({ id, slug: z.string(), name: z.string() }),
+    requestedBy: id,
+    requestedAt: timestamp,
+    completedAt: timestamp.nullable(),
+    error: z.object({ code: z.string() }).optional(),
+    steps: z.array(StepState),
+    finalExport: z.unknown().optional(),
+  })
+  .meta({ id: 'Workflow' });

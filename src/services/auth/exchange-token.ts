@@ -10,7 +10,7 @@
  * Loading the user or the key is a bootstrap action of the system actor (SPEC §1), in one round trip.
  */
 import { and, eq, or, sql } from 'drizzle-orm';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TokenActor } from '../../actor/actor.ts';
 import { verifyIdToken } from '../../actor/idp.ts';
 import { systemActor } from '../../actor/system.ts';
@@ -18,7 +18,7 @@ import { clampLifetime } from '../../actor/tokens/claims.ts';
 import { loadActorKeys } from '../../actor/tokens/keys.ts';
 import { signActorToken } from '../../actor/tokens/sign.ts';
 import type { Context } from '../../context.ts';
-import { apiKeys, memberships, organizations, revocations, users } from '../../db/schema.ts';
+import { apiKeys, memberships, organizationDeletions, organizations, revocations, users } from '../../db/schema.ts';
 import { runScoped } from '../../db/session.ts';
 import { InvalidToken, NotFound, TokenRevoked, ValidationFailed } from '../../errors.ts';
 import { assertSystemAction } from '../../policy/bootstrap.ts';
@@ -95,7 +95,7 @@ async function issueForUser(
     eq(organizations.slug, organization ?? ''),
     sql`${organizations.id}::text = ${organization ?? ''}`,
   );
-  const [, found, membership, revoked] = await runScoped(db, scope, [
+  const [, found, membership, revoked, deleting] = await runScoped(db, scope, [
     db.insert(users).values({ email, name }).onConflictDoNothing({ target: users.email }),
     db.select({ id: users.id }).from(users).where(eq(users.email, email)),
     db
@@ -110,6 +110,11 @@ async function issueForUser(
       .innerJoin(organizations, eq(organizations.id, revocations.organizationId))
       .innerJoin(users, eq(users.id, revocations.subjectId))
       .where(and(eq(users.email, email), eq(revocations.subjectType, 'user'), orgMatches)),
+    db
+      .select({ id: organizationDeletions.id })
+      .from(organizationDeletions)
+      .innerJoin(organizations, eq(organizations.id, organizationDeletions.organizationId))
+      .where(orgMatches),
   ]);
   const userId = found[0]?.id;
   if (!userId) throw new Error('user upsert returned no row');
@@ -118,7 +123,8 @@ async function issueForUser(
   if (organization !== undefined) {
     const row = membership[0];
     // Not a member and no such organization look the same: existence is never disclosed.
-    if (!row) throw new NotFound('No such organization, or not a member of it.');
+    // A member of an organization being deleted gets no new token for it.
+    if (!row || deleting.length > 0) throw new NotFound('No such organization, or not a member of it.');
     org = row.organizationId;
     role = toRole(row.role);
   }

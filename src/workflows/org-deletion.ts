@@ -1,0 +1,150 @@
+/**
+ * The organization-deletion workflow (SPEC §3), on Cloudflare Workflows: durable, each step retried on
+ * transient failure. Every step rebuilds the initiating owner from the actor reference in the workflow's
+ * parameters — the owner's current membership, read at that step — and runs one action of
+ * `services/organization-deletion.ts` through the same policy (`org:delete`), tenant session and audit
+ * as a request. If the owner lost `org:delete`, the step fails for good with `INSUFFICIENT_PERMISSIONS`
+ * and nothing after it runs. The system actor is never used.
+ *
+ * Owns: step order, retries, step bookkeeping in the deletion record. Doesn't own: what a step does.
+ */
+import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from 'cloudflare:workers';
+import { NonRetryableError } from 'cloudflare:workflows';
+import { type Context, runInContext } from '../context.ts';
+import { openDatabase } from '../db/client.ts';
+import type { SessionScope } from '../db/session.ts';
+import type { Env } from '../env.ts';
+import { rebuildActor } from '../jobs/rebuild-actor.ts';
+import { log } from '../observability/log.ts';
+import {
+  closeOrganizationRooms,
+  type DeletionParams,
+  type DeletionStep,
+  deleteOrganizationData,
+  finishDeletion,
+  markStep,
+  revokeOrganizationAccess,
+  writeFinalExport,
+} from '../services/organization-deletion.ts';
+
+const STEPS: readonly [DeletionStep, (ctx: Context, deletionId: string) => Promise<unknown>][] = [
+  ['revoke-access', revokeOrganizationAccess],
+  ['close-rooms', closeOrganizationRooms],
+  ['final-export', writeFinalExport],
+  ['delete-data', deleteOrganizationData],
+];
+
+/** Transient failures (the database unreachable, …) retry with backoff; refusals don't retry. */
+const STEP_CONFIG = { retries: { limit: 4, delay: '1 second', backoff: 'exponential' }, timeout: '2 minutes' } as const;
+const PERMANENT = new Set(['INSUFFICIENT_PERMISSIONS', 'NOT_FOUND', 'VALIDATION_FAILED']);
+/** In-flight requests holding a just-revoked token get this long to finish before rooms close. */
+const DRAIN = '2 seconds';
+
+export class OrgDeletionWorkflow extends WorkflowEntrypoint<Env, DeletionParams> {
+  override async run(
+    event: Readonly<WorkflowEvent<DeletionParams>>,
+    step: WorkflowStep,
+  ): Promise<{ status: 'succeeded' }> {
+    const params = event.payload;
+    try {
+      for (const [name, action] of STEPS) {
+        if (name === 'close-rooms') await step.sleep('drain in-flight requests', DRAIN);
+        const outcome = await step.do(name, STEP_CONFIG, ({ attempt }) => this.#runStep(params, name, action, attempt));
+        if (!outcome.ok) throw new NonRetryableError(outcome.code, outcome.code);
+      }
+      await step.do('record success', async () => {
+        await finishDeletion(this.#bookkeeping(params), params.deletionId, 'succeeded');
+        return { status: 'succeeded' };
+      });
+      return { status: 'succeeded' };
+    } catch (error) {
+      const code = codeOf(error);
+      await step.do('record failure', async () => {
+        await finishDeletion(this.#bookkeeping(params), params.deletionId, 'failed', code);
+        return { status: 'failed', code };
+      });
+      throw error;
+    }
+  }
+
+  async #runStep(
+    params: DeletionParams,
+    name: DeletionStep,
+    action: (ctx: Context, deletionId: string) => Promise<unknown>,
+    attempt: number,
+  ): Promise<{ ok: true } | { ok: false; code: string }> {
+    const bookkeeping = this.#bookkeeping(params);
+    await markStep(bookkeeping, params.deletionId, name, {
+      status: 'running',
+      attempts: attempt,
+      at: new Date().toISOString(),
+    });
+    try {
+      // The owner as they are now, not as they were when the deletion was requested.
+      const owner = await rebuildActor(bookkeeping.db, params.owner, {
+        jti: `${params.deletionId}:${name}:${attempt}`,
+      });
+      const ctx: Context = {
+        actor: owner,
+        requestId: params.requestId,
+        env: this.env,
+        db: bookkeeping.db,
+        waitUntil: (promise) => this.ctx.waitUntil(promise),
+      };
+      await runInContext(ctx, () => action(ctx, params.deletionId));
+    } catch (error) {
+      const code = codeOf(error);
+      const permanent = PERMANENT.has(code);
+      log({
+        level: permanent ? 'warn' : 'error',
+        msg: `organization deletion step ${name} failed${permanent ? '' : '; it will be retried'}`,
+        code,
+        requestId: params.requestId,
+        actor: { type: 'user', id: params.owner.id },
+        organizationId: params.owner.organizationId,
+      });
+      await markStep(bookkeeping, params.deletionId, name, {
+        status: permanent ? 'failed' : 'running',
+        attempts: attempt,
+        at: new Date().toISOString(),
+        error: { code },
+      }).catch(() => {}); // the database may be what failed: the step's error is the one that matters
+      // A refusal ends the step (and the workflow) without a retry; anything else is retried.
+      if (permanent) return { ok: false, code };
+      throw error;
+    }
+    await markStep(bookkeeping, params.deletionId, name, {
+      status: 'succeeded',
+      attempts: attempt,
+      at: new Date().toISOString(),
+    });
+    return { ok: true };
+  }
+
+  /** The session for the record's own bookkeeping: the organization's tenant scope, as the owner. */
+  #bookkeeping(params: DeletionParams): {
+    db: ReturnType<typeof openDatabase>;
+    scope: SessionScope;
+    organizationId: string;
+  } {
+    return {
+      db: openDatabase(this.env),
+      organizationId: params.owner.organizationId,
+      scope: {
+        organizationId: params.owner.organizationId,
+        actorType: 'user',
+        actorId: params.owner.id,
+        userId: params.owner.id,
+      },
+    };
+  }
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === 'string') return code;
+  // A NonRetryableError carries the code as its message (and name), possibly prefixed with it again.
+  const message = (error as { message?: unknown })?.message;
+  const match = typeof message === 'string' ? /^([A-Z][A-Z_]+)(?::|$)/.exec(message) : null;
+  return match?.[1] ?? 'INTERNAL_ERROR';
+}
