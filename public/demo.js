@@ -1,41 +1,38 @@
-// The demo page: sign in with the dev grant, list documents, join a room with the browser credentials
-// of SPEC §4 (subprotocols "signet.v1" + "bearer.<token>"), show presence and messages live.
+// The demo page, built on Signet's typed client (src/client, bundled to /client/signet.js by
+// `npm run dev`): sign in with the dev grant, list documents, join a room — the client sends the
+// browser credentials of SPEC §4 (subprotocols "signet.v1" + "bearer.<token>"), re-authenticates
+// before the token expires and reconnects with backoff — and show presence and messages live.
+import { createClient } from '/client/signet.js';
+
 const $ = (id) => document.getElementById(id);
-const state = { token: null, actor: null, socket: null, peers: new Map(), me: null };
+const state = { token: null, client: null, room: null };
+const anonymous = createClient({ baseUrl: location.origin });
 
 function label(actor) {
   return `${actor.role ?? actor.type} ${actor.id.slice(0, 8)}`;
 }
 
-async function api(path, init = {}) {
-  const headers = { 'content-type': 'application/json', ...(state.token ? { authorization: `Bearer ${state.token}` } : {}) };
-  const response = await fetch(path, { ...init, headers });
-  const body = await response.json().catch(() => null);
-  if (!response.ok) throw new Error(body?.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${response.status}`);
-  return body;
-}
-
 async function signIn(email) {
+  const organization = $('org').value.trim();
   try {
-    const body = await api('/v1/auth/token', {
-      method: 'POST',
-      body: JSON.stringify({ grant_type: 'dev', email, organization: $('org').value.trim() }),
-    });
-    state.token = body.access_token;
-    state.actor = body.actor;
-    $('whoami').textContent = `Signed in as ${email} (${body.actor.role}).`;
+    // A short-lived token, renewed on demand: the room re-authenticates with a fresh one before expiry.
+    const fresh = async () =>
+      (await anonymous.exchangeToken({ grant_type: 'dev', email, organization, ttl_seconds: 300 })).access_token;
+    const first = await anonymous.exchangeToken({ grant_type: 'dev', email, organization, ttl_seconds: 300 });
+    state.token = first.access_token;
+    state.client = createClient({ baseUrl: location.origin, getToken: fresh });
+    $('whoami').textContent = `Signed in as ${email} (${first.actor.role}).`;
     $('whoami').className = '';
     await listDocuments();
   } catch (error) {
-    $('whoami').textContent = String(error.message);
+    $('whoami').textContent = error.code ? `${error.code}: ${error.message}` : String(error);
     $('whoami').className = 'error';
   }
 }
 
 async function listDocuments() {
-  const { documents } = await api('/v1/documents');
-  const list = $('document-list');
-  list.replaceChildren(
+  const { documents } = await state.client.documents.list();
+  $('document-list').replaceChildren(
     ...documents.map((doc) => {
       const item = document.createElement('li');
       const button = document.createElement('button');
@@ -50,9 +47,10 @@ async function listDocuments() {
 }
 
 function renderPresence() {
-  const items = [...state.peers.values()].map((peer) => {
+  const room = state.room;
+  const items = [...(room?.peers.values() ?? [])].map((peer) => {
     const item = document.createElement('li');
-    item.textContent = peer.connectionId === state.me ? `${label(peer.actor)} (you)` : label(peer.actor);
+    item.textContent = peer.connectionId === room.connectionId ? `${label(peer.actor)} (you)` : label(peer.actor);
     item.dataset.actorId = peer.actor.id;
     return item;
   });
@@ -68,43 +66,34 @@ function log(text, kind = '') {
 }
 
 function join(doc) {
-  state.socket?.close(1000, 'switching rooms');
-  state.peers.clear();
+  state.room?.close();
   $('messages').replaceChildren();
   $('room').hidden = false;
   $('room-title').textContent = `— ${doc.title}`;
   $('status').textContent = 'Connecting…';
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const socket = new WebSocket(`${scheme}://${location.host}/v1/rooms/${doc.id}`, ['signet.v1', `bearer.${state.token}`]);
-  state.socket = socket;
-  socket.addEventListener('message', (event) => {
-    const frame = JSON.parse(event.data);
-    switch (frame.type) {
-      case 'welcome':
-        state.me = frame.connectionId;
-        state.peers.set(frame.connectionId, { connectionId: frame.connectionId, actor: frame.actor });
-        for (const peer of frame.peers) state.peers.set(peer.connectionId, peer);
-        $('status').textContent = `Connected as ${label(frame.actor)}; room at seq ${frame.seq}.`;
-        break;
-      case 'joined':
-        state.peers.set(frame.connectionId, frame);
-        log(`${label(frame.actor)} joined`, 'system');
-        break;
-      case 'left':
-        state.peers.delete(frame.connectionId);
-        log(`${label(frame.actor)} left`, 'system');
-        break;
-      case 'message':
-        log(`#${frame.seq} ${label(frame.from.actor)}: ${typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data)}`);
-        break;
-      case 'error':
-        log(`error ${frame.code}: ${frame.message}`, 'system');
-        break;
-    }
+  const room = state.client.room(doc.id);
+  state.room = room;
+  room.on('welcome', (w) => {
+    $('status').textContent = `Connected as ${label(w.actor)}; room at seq ${w.seq}.`;
     renderPresence();
   });
-  socket.addEventListener('close', (event) => {
-    if (state.socket === socket) $('status').textContent = `Disconnected (close code ${event.code}${event.reason ? `: ${event.reason}` : ''}).`;
+  room.on('joined', (p) => {
+    log(`${label(p.actor)} joined`, 'system');
+    renderPresence();
+  });
+  room.on('left', (p) => {
+    log(`${label(p.actor)} left`, 'system');
+    renderPresence();
+  });
+  room.on('message', (m) => {
+    const text = typeof m.data === 'string' ? m.data : JSON.stringify(m.data);
+    log(`#${m.seq} ${label(m.from.actor)}: ${text}`);
+  });
+  room.on('error', (e) => log(`error ${e.code}: ${e.message}`, 'system'));
+  room.on('revoked', () => log('access revoked (4003): not reconnecting', 'system'));
+  room.on('closed', (e) => {
+    if (state.room !== room) return;
+    $('status').textContent = `Disconnected (close code ${e.code})${e.reconnecting ? '; reconnecting…' : '.'}`;
   });
 }
 
@@ -114,7 +103,7 @@ for (const button of document.querySelectorAll('[data-email]')) {
 $('publish').addEventListener('submit', (event) => {
   event.preventDefault();
   const text = $('text').value.trim();
-  if (!text || state.socket?.readyState !== WebSocket.OPEN) return;
-  state.socket.send(JSON.stringify({ type: 'publish', data: text }));
+  if (!text || state.room?.state !== 'open') return;
+  state.room.publish(text);
   $('text').value = '';
 });

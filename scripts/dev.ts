@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { buildClient } from './build-client.ts';
 import { ensureDevSigningKeys } from './lib/dev-vars.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './lib/embedded-postgres.ts';
 import { applyMigrations } from './lib/migrate.ts';
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
   const { generated } = await ensureDevSigningKeys(`${root}.dev.vars`);
   if (generated) console.log('signet dev: generated a development signing key into .dev.vars');
   const seed = await seedDemo(databaseUrl);
+  await buildClient();
 
   // Local values for wrangler, in a git-ignored file so a DATABASE_URL password is never printed.
   const localVars = `${stateDir}/dev.env`;
@@ -73,6 +75,8 @@ async function main(): Promise<void> {
       `${root}.dev.vars`,
       '--env-file',
       localVars,
+      // Optional extra values (e.g. `npm run bench` points IDP_* at a local IdP); none by default.
+      ...(process.env.SIGNET_EXTRA_ENV_FILE ? ['--env-file', process.env.SIGNET_EXTRA_ENV_FILE] : []),
       '--show-interactive-dev-session=false',
       '--persist-to',
       `${stateDir}/wrangler`,
