@@ -14,20 +14,18 @@ import { requestOrganizationDeletion } from '../../src/services/organization-del
 
 // Never called: only type-checked.
 function compileTimeChecks() {
+  const db = openDatabase(env);
+  const withoutActor = { requestId: 'r', env, db, waitUntil: () => {} };
+  const undefinedActor = { actor: undefined, requestId: 'r', env, db, waitUntil: () => {} };
+  const stringActor = { actor: 'owner', requestId: 'r', env, db, waitUntil: () => {} };
   // @ts-expect-error — no context at all
   void createDocument({ title: 'x', body: '', visibility: 'private' });
   // @ts-expect-error — a context without an actor
-  void readDocument({ requestId: 'r', env, db: openDatabase(env), waitUntil: () => {} }, 'id');
+  void readDocument(withoutActor, 'id');
   // @ts-expect-error — an actor-less object where the actor should be
-  void addMember(
-    { actor: undefined, requestId: 'r', env, db: openDatabase(env), waitUntil: () => {} },
-    { email: 'a@b.co', role: 'viewer' },
-  );
+  void addMember(undefinedActor, { email: 'a@b.co', role: 'viewer' });
   // @ts-expect-error — a plain string is not an actor
-  void requestOrganizationDeletion(
-    { actor: 'owner', requestId: 'r', env, db: openDatabase(env), waitUntil: () => {} },
-    undefined,
-  );
+  void requestOrganizationDeletion(stringActor, undefined);
 }
 
 describe('services need an actor', () => {
