@@ -27,6 +27,8 @@ export default defineConfig({
                 IDP_ISSUER: inject<string>('idpIssuer'),
                 IDP_AUDIENCE: inject<string>('idpAudience'),
               },
+              // A tight limiter for the rate-limit test (the real one, AUTH_RATE_LIMIT, is generous).
+              ratelimits: { TEST_TIGHT_RATE_LIMIT: { namespace_id: '9001', simple: { limit: 3, period: 10 } } },
             },
           })),
         ],

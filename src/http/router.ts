@@ -40,6 +40,7 @@ import { readPublicDocument } from '../services/public-documents.ts';
 import { json, readJson, readOptionalJson } from './json.ts';
 import { openApiDocument } from './openapi/document.ts';
 import { NoQuery, readQuery } from './query.ts';
+import { limitTokenExchange } from './rate-limit.ts';
 import { openRoom } from './rooms.ts';
 
 const created = (body: unknown) => json(body, { status: 201 });
@@ -54,6 +55,7 @@ export const router = Router<IRequest, [Context]>()
     return json(keys.jwks, { headers: { 'cache-control': 'public, max-age=300' } });
   })
   .post('/v1/auth/token', async (request, ctx) => {
+    await limitTokenExchange(request, ctx.env.AUTH_RATE_LIMIT);
     const grant = await readJson(request, grantSchema(ctx.env.ENVIRONMENT));
     return json(await exchangeToken(ctx, grant), { headers: { 'cache-control': 'no-store' } });
   })

@@ -70,7 +70,7 @@ export const ROUTES: RouteDoc[] = [
     auth: 'none',
     body: grantSchema('development'),
     ok: [200, 'A Signet actor token', S.TokenResponse],
-    errors: [400, 401, 404, 413, 503],
+    errors: [400, 401, 404, 413, 429, 503],
   },
   {
     method: 'get',
