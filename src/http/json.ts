@@ -52,7 +52,10 @@ async function readLimited(request: Request): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    // A client that goes away mid-body (a slow or aborted upload) is a malformed request, not a 500.
+    const { done, value } = await reader.read().catch(() => {
+      throw new ValidationFailed([{ path: '', message: 'The body ended before it was complete.' }]);
+    });
     if (done) break;
     size += value.byteLength;
     if (size > MAX_BODY_BYTES) {
