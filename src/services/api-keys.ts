@@ -4,7 +4,7 @@
  * tokens minted from it (`TOKEN_REVOKED`) and any further exchange.
  */
 import { desc, eq, sql } from 'drizzle-orm';
-import { z } from 'zod';
+import * as z from 'zod';
 import { apiKeys } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { InsufficientPermissions, NotFound } from '../errors.ts';
@@ -12,6 +12,7 @@ import { permissionsOfActor } from '../policy/authorize.ts';
 import { PERMISSIONS } from '../policy/permissions.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { hashApiKeySecret, newApiKeySecret } from './auth/api-key-secret.ts';
+import { resourceId } from './ids.ts';
 import { noteRevocation } from './revocations.ts';
 import { revokeInRooms } from './rooms.ts';
 import { defineAction } from './tenant.ts';
@@ -33,8 +34,6 @@ export interface ApiKeyView {
   createdAt: string;
   revokedAt: string | null;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Row {
   id: string;
@@ -121,7 +120,7 @@ export const revokeApiKey = defineAction({
     },
   ],
   async run(ctx, id: string) {
-    if (!UUID.test(id)) throw new NotFound();
+    resourceId(id);
     const { db } = ctx;
     const [result] = await runScoped(db, ctx.scope, [
       db.execute(sql`with changed as (

@@ -4,11 +4,12 @@
  * database round trip.
  */
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
-import { z } from 'zod';
+import * as z from 'zod';
 import { documents } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { Conflict, NotFound } from '../errors.ts';
 import { withAudit } from './audit.ts';
+import { resourceId } from './ids.ts';
 import { decodeCursor, encodeCursor, pageQuery } from './pagination.ts';
 import { closeDocumentRoom } from './rooms.ts';
 import { defineAction } from './tenant.ts';
@@ -24,7 +25,6 @@ export interface DocumentView {
   updatedAt: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const title = z.string().trim().min(1).max(200);
 const body = z.string().max(60_000);
 const visibility = z.enum(['private', 'public']);
@@ -44,8 +44,7 @@ export const ListDocuments = pageQuery;
 
 /** A malformed id names no document: 404, as for a missing one (never a 500 from a uuid cast). */
 function documentId(id: string): string {
-  if (!UUID.test(id)) throw new NotFound();
-  return id;
+  return resourceId(id);
 }
 
 const RETURNING = sql`returning id, id as "resourceId", title, body, visibility, version, created_by as "createdBy",

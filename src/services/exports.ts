@@ -9,13 +9,14 @@
  *   and stores a JSON snapshot as the job's result, audited as `exports.run`.
  */
 import { sql } from 'drizzle-orm';
-import { z } from 'zod';
+import * as z from 'zod';
 import { runScoped } from '../db/session.ts';
 import { NotFound } from '../errors.ts';
 import { exportMessage } from '../jobs/message.ts';
 import type { Permission } from '../policy/permissions.ts';
 import { withAudit } from './audit.ts';
 import { readDocument } from './documents.ts';
+import { resourceId } from './ids.ts';
 import { completeJob, failJob, JOB_COLUMNS, type JobRow, type JobView, jobView } from './jobs.ts';
 import { defineAction } from './tenant.ts';
 
@@ -32,15 +33,13 @@ export interface ExportSnapshot {
   exportedAt: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export const createExport = defineAction({
   name: 'exports.create',
   permission: 'exports:create',
   resource: 'document',
   resourceId: (documentId: string) => documentId,
   async run(ctx, documentId: string): Promise<JobView> {
-    if (!UUID.test(documentId)) throw new NotFound();
+    resourceId(documentId);
     const { db } = ctx;
     // The job exists only for a document of this organization (row-level security, and the filter).
     const [created] = await runScoped(db, ctx.scope, [

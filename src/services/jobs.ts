@@ -21,6 +21,7 @@ import { type ErrorCode, NotFound } from '../errors.ts';
 import { LEASE_SECONDS } from '../jobs/retry-policy.ts';
 import { can } from '../policy/authorize.ts';
 import { type AuditOutcome, auditedCte, withAudit } from './audit.ts';
+import { resourceId } from './ids.ts';
 import { defineAction, type TenantContext } from './tenant.ts';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
@@ -63,8 +64,6 @@ export interface JobRow {
 export const JOB_COLUMNS = sql`id, kind, status, actor_type as "actorType", actor_id as "actorId", input, result,
   error_code as "errorCode", attempts, created_at as "createdAt", updated_at as "updatedAt", expires_at as "expiresAt"`;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function jobView(row: JobRow): JobView {
   const status = row.status as JobStatus;
   const documentId = (row.input as { documentId?: unknown } | null)?.documentId;
@@ -88,7 +87,7 @@ export const readJob = defineAction({
   resource: 'job',
   resourceId: (id: string) => id,
   async run(ctx, id: string) {
-    if (!UUID.test(id)) throw new NotFound();
+    resourceId(id);
     const { db } = ctx;
     const [result] = await runScoped(db, ctx.scope, [
       db.execute(sql`select ${JOB_COLUMNS} from jobs where id = ${id} and organization_id = ${ctx.organizationId}`),

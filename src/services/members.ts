@@ -5,13 +5,14 @@
  * for the organization (their role is in the token), recorded in the same transaction as the change.
  */
 import { and, eq, type SQL, sql } from 'drizzle-orm';
-import { z } from 'zod';
+import * as z from 'zod';
 import { memberships, users } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { Conflict, InsufficientPermissions, NotFound, ValidationFailed } from '../errors.ts';
 import { can } from '../policy/authorize.ts';
 import { isRole, ROLES, type Role } from '../policy/permissions.ts';
 import { auditedCte, withAudit } from './audit.ts';
+import { resourceId } from './ids.ts';
 import { noteRevocation } from './revocations.ts';
 import { revokeInRooms } from './rooms.ts';
 import { defineAction, type TenantContext } from './tenant.ts';
@@ -28,11 +29,9 @@ export interface MemberView {
 }
 
 const PRIVILEGED: ReadonlySet<Role> = new Set(['admin', 'owner']);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function userId(id: string): string {
-  if (!UUID.test(id)) throw new NotFound();
-  return id;
+  return resourceId(id);
 }
 
 /** Admin and owner are granted and taken by `members:grant_admin` only. */

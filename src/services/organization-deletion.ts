@@ -15,6 +15,7 @@ import { runScoped } from '../db/session.ts';
 import { Conflict, InsufficientPermissions, NotFound } from '../errors.ts';
 import { CLOSE } from '../rooms/protocol.ts';
 import { auditedCte } from './audit.ts';
+import { resourceId } from './ids.ts';
 import { forgetRevocations, noteRevocation } from './revocations.ts';
 import { defineAction, type TenantContext } from './tenant.ts';
 
@@ -47,8 +48,6 @@ export interface WorkflowView {
   steps: ({ name: DeletionStep } & StepState)[];
   finalExport?: unknown;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function pendingSteps(): Record<DeletionStep, StepState> {
   return Object.fromEntries(DELETION_STEPS.map((s) => [s, { status: 'pending', attempts: 0, at: null }])) as Record<
@@ -212,7 +211,7 @@ export async function readWorkflow(
   ctx: { db: TenantContext['db']; actor: UserActor },
   id: string,
 ): Promise<WorkflowView> {
-  if (!UUID.test(id)) throw new NotFound();
+  resourceId(id);
   const { db, actor } = ctx;
   const scope = { organizationId: null, userId: actor.id, actorType: 'user', actorId: actor.id };
   const [rows] = await runScoped(db, scope, [

@@ -4,7 +4,7 @@
  * organization that doesn't exist yet. Organization, membership and audit event are one transaction.
  */
 import { sql } from 'drizzle-orm';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { UserActor } from '../actor/actor.ts';
 import { systemActor } from '../actor/system.ts';
 import type { Context } from '../context.ts';

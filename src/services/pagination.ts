@@ -2,8 +2,9 @@
  * Cursor pagination (newest first): an opaque cursor encodes the last row's `(timestamp, id)`, and the
  * next page continues strictly after it, so inserts during paging neither repeat nor skip rows.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationFailed } from '../errors.ts';
+import { UUID } from './ids.ts';
 
 export const MAX_PAGE = 100;
 
@@ -19,8 +20,6 @@ export function encodeCursor(at: Date, id: string): string {
     .replace(/\//g, '_')
     .replace(/=+$/, '');
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function decodeCursor(cursor: string): { at: Date; id: string } {
   try {

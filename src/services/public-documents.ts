@@ -8,6 +8,7 @@ import type { Database } from '../db/client.ts';
 import { documents } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { NotFound } from '../errors.ts';
+import { resourceId } from './ids.ts';
 
 export interface PublicDocument {
   id: string;
@@ -17,14 +18,12 @@ export interface PublicDocument {
   updatedAt: Date;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export async function readPublicDocument(
   db: Database,
   reader: { type: string; id: string },
   documentId: string,
 ): Promise<PublicDocument> {
-  if (!UUID.test(documentId)) throw new NotFound();
+  resourceId(documentId);
   const [rows] = await runScoped(
     db,
     { organizationId: null, actorType: reader.type, actorId: reader.id, publicRead: true },

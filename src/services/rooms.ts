@@ -11,9 +11,8 @@ import type { Env } from '../env.ts';
 import { NotFound } from '../errors.ts';
 import { type Admission, admittedFrom } from '../rooms/attachment.ts';
 import { CLOSE } from '../rooms/protocol.ts';
+import { resourceId } from './ids.ts';
 import { defineAction } from './tenant.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const joinRoom = defineAction({
   name: 'rooms.join',
@@ -21,7 +20,7 @@ export const joinRoom = defineAction({
   resource: 'room',
   resourceId: (input: { documentId: string }) => input.documentId,
   async run(ctx, input: { documentId: string; subprotocol: boolean }): Promise<Admission> {
-    if (!UUID.test(input.documentId)) throw new NotFound();
+    resourceId(input.documentId);
     const { db } = ctx;
     const [rows] = await runScoped(db, ctx.scope, [
       db

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import worker from '../../src/index.ts';
 import { hashApiKeySecret, newApiKeySecret } from '../../src/services/auth/api-key-secret.ts';
 import { me } from '../support/actors.ts';
-import { adminSql, createOrganization, unique } from '../support/database.ts';
+import { addMembership, adminSql, createOrganization, unique } from '../support/database.ts';
 import { call, errorCode } from '../support/http.ts';
 import { idpKey, idToken } from '../support/idp.ts';
 
@@ -15,14 +15,6 @@ interface TokenBody {
   actor: { type: string; id: string; organizationId: string | null; role?: string | null; scopes?: string[] };
 }
 
-async function member(orgId: string, email: string, role: string): Promise<string> {
-  const sql = adminSql();
-  const [user] =
-    await sql`insert into users (email) values (${email}) on conflict (email) do update set email = excluded.email returning id`;
-  await sql`insert into memberships (organization_id, user_id, role) values (${orgId}, ${(user as { id: string }).id}, ${role})`;
-  return (user as { id: string }).id;
-}
-
 describe('POST /v1/auth/token', () => {
   let org: { id: string; slug: string };
   let editorEmail: string;
@@ -30,7 +22,7 @@ describe('POST /v1/auth/token', () => {
   beforeAll(async () => {
     org = await createOrganization();
     editorEmail = `${unique('editor')}@example.com`;
-    await member(org.id, editorEmail, 'editor');
+    await addMembership(org.id, editorEmail, 'editor');
   });
 
   describe('dev grant', () => {
@@ -148,7 +140,7 @@ describe('POST /v1/auth/token', () => {
 
   describe('api_key grant', () => {
     async function apiKey(scopes: string[], creatorRole: string, revoked = false) {
-      const creator = await member(org.id, `${unique('creator')}@example.com`, creatorRole);
+      const creator = await addMembership(org.id, `${unique('creator')}@example.com`, creatorRole);
       const secret = newApiKeySecret();
       const [row] =
         await adminSql()`insert into api_keys (organization_id, name, scopes, secret_hash, created_by, revoked_at)

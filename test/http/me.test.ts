@@ -1,16 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { forgetRevocations } from '../../src/services/revocations.ts';
 import { devToken } from '../support/actors.ts';
-import { adminSql, bridgeRoundTrips, createOrganization, unique } from '../support/database.ts';
+import { addMembership, adminSql, bridgeRoundTrips, createOrganization, unique } from '../support/database.ts';
 import { call, errorCode } from '../support/http.ts';
-
-async function join(orgId: string, email: string, role: string) {
-  const sql = adminSql();
-  const [user] =
-    await sql`insert into users (email) values (${email}) on conflict (email) do update set email = excluded.email returning id`;
-  await sql`insert into memberships (organization_id, user_id, role) values (${orgId}, ${(user as { id: string }).id}, ${role})`;
-  return (user as { id: string }).id;
-}
 
 describe('GET /v1/me', () => {
   it('describes a guest', async () => {
@@ -22,7 +14,7 @@ describe('GET /v1/me', () => {
   it('describes a user with the permissions of their role, and no secret', async () => {
     const org = await createOrganization();
     const email = `${unique('viewer')}@example.com`;
-    await join(org.id, email, 'viewer');
+    await addMembership(org.id, email, 'viewer');
     const token = await devToken(email, org.slug);
     const { body } = await call('GET', '/v1/me', { token });
     expect(body).toMatchObject({
@@ -41,9 +33,9 @@ describe('GET /v1/me/orgs', () => {
   it("lists exactly the user's memberships, across organizations", async () => {
     const [a, b, c] = await Promise.all([createOrganization(), createOrganization(), createOrganization()]);
     const email = `${unique('multi')}@example.com`;
-    await join(a!.id, email, 'owner');
-    await join(b!.id, email, 'viewer');
-    await join(c!.id, `${unique('someone-else')}@example.com`, 'owner');
+    await addMembership(a!.id, email, 'owner');
+    await addMembership(b!.id, email, 'viewer');
+    await addMembership(c!.id, `${unique('someone-else')}@example.com`, 'owner');
     const token = await devToken(email);
     const { status, body } = await call('GET', '/v1/me/orgs', { token });
     expect(status).toBe(200);
@@ -72,7 +64,7 @@ describe('revocation', () => {
   beforeAll(async () => {
     org = await createOrganization();
     email = `${unique('revoked')}@example.com`;
-    userId = await join(org.id, email, 'editor');
+    userId = await addMembership(org.id, email, 'editor');
   });
 
   it('refuses tokens issued before the revocation with TOKEN_REVOKED, and accepts newer ones', async () => {

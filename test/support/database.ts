@@ -44,3 +44,13 @@ export async function createDocument(
     returning id`;
   return row as { id: string };
 }
+
+/** Adds a user (created by email if new) to an organization directly in the database; returns the user id. */
+export async function addMembership(organizationId: string, email: string, role: string): Promise<string> {
+  const sql = adminSql();
+  const [user] =
+    await sql`insert into users (email) values (${email}) on conflict (email) do update set email = excluded.email returning id`;
+  const id = (user as { id: string }).id;
+  await sql`insert into memberships (organization_id, user_id, role) values (${organizationId}, ${id}, ${role})`;
+  return id;
+}

@@ -1,0 +1,13 @@
+/** Resource ids in paths: a uuid, or a resource that can't exist (404, never a 500 from a uuid cast). */
+import { NotFound } from '../errors.ts';
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * @example
+ * resourceId(request.params.id) // the id, or NotFound for `1' or 1=1`
+ */
+export function resourceId(id: string): string {
+  if (!UUID.test(id)) throw new NotFound();
+  return id;
+}
