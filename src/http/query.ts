@@ -1,5 +1,5 @@
 /** Query parameters checked against a strict schema: unknown parameters are refused like unknown fields. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationFailed } from '../errors.ts';
 
 /** For routes that take no parameters at all. */

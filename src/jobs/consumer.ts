@@ -14,7 +14,7 @@
  * error's code and the message handed back once more, so the platform moves it to the dead-letter
  * queue (`signet-jobs-dlq`), which keeps it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Context, runInContext } from '../context.ts';
 import { openDatabase } from '../db/client.ts';
 import type { Env } from '../env.ts';

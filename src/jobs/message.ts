@@ -4,7 +4,7 @@
  * database when the job runs (`rebuild-actor.ts`), so it acts with the role and membership of that
  * moment, not of the enqueue.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ActorRef } from '../actor/actor.ts';
 
 export const ActorReference = z.strictObject({

@@ -2,7 +2,7 @@
  * The room protocol of SPEC §4: frames, close codes and limits. Shared by the Durable Object and the
  * Worker; knows nothing of either.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SUBPROTOCOL = 'signet.v1';
 export const BEARER_PREFIX = 'bearer.';

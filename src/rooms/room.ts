@@ -48,6 +48,22 @@ interface Limits {
 
 const encoder = new TextEncoder();
 
+/**
+ * Each open socket's attachment as this incarnation of the room last wrote or read it: a broadcast to
+ * N sockets would otherwise deserialize N attachments per message. Keyed by the socket object, which
+ * the runtime keeps while the room is in memory; after hibernation the sockets are new objects and
+ * every entry is read again from its attachment (never from client input).
+ */
+const attachments = new WeakMap<WebSocket, Signet>();
+
+function attachmentOf(ws: WebSocket): Signet | null {
+  const known = attachments.get(ws);
+  if (known) return known;
+  const signet = readAttachment(ws.deserializeAttachment());
+  if (signet) attachments.set(ws, signet);
+  return signet;
+}
+
 export class DocumentRoom extends DurableObject<Env> {
   #phase: 'starting' | 'ready' = 'starting';
   #seq = 0;
@@ -88,6 +104,7 @@ export class DocumentRoom extends DurableObject<Env> {
     };
     this.ctx.acceptWebSocket(server, [actorTag(signet.actor.type, signet.actor.id)]);
     server.serializeAttachment({ signet } satisfies Attachment);
+    attachments.set(server, signet);
     const peers = this.#open()
       .filter((c) => c.signet.connectionId !== signet.connectionId)
       .map((c) => peerOf(c.signet));
@@ -106,7 +123,7 @@ export class DocumentRoom extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    const signet = readAttachment(ws.deserializeAttachment());
+    const signet = attachmentOf(ws);
     if (!signet) return ws.close(CLOSE.INTERNAL_ERROR, 'internal error');
     if (Date.now() >= signet.expiresAt * 1000) return ws.close(CLOSE.TOKEN_EXPIRED, 'token expired');
     const size = typeof message === 'string' ? encoder.encode(message).byteLength : message.byteLength;
@@ -132,7 +149,7 @@ export class DocumentRoom extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    const signet = readAttachment(ws.deserializeAttachment());
+    const signet = attachmentOf(ws);
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
     } catch {
@@ -142,7 +159,7 @@ export class DocumentRoom extends DurableObject<Env> {
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
-    this.#gone(ws, readAttachment(ws.deserializeAttachment()));
+    this.#gone(ws, attachmentOf(ws));
   }
 
   /** Closes every connection whose token has expired, then waits for the next expiry. */
@@ -219,6 +236,7 @@ export class DocumentRoom extends DurableObject<Env> {
         expiresAt: Math.max(signet.expiresAt, actor.token.expiresAt),
       };
       ws.serializeAttachment({ signet: renewed } satisfies Attachment);
+      attachments.set(ws, renewed);
       await this.#scheduleExpiry();
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'INVALID_TOKEN';
@@ -275,7 +293,7 @@ export class DocumentRoom extends DurableObject<Env> {
     const open = [];
     for (const ws of this.ctx.getWebSockets()) {
       if (ws.readyState !== WebSocket.OPEN) continue;
-      const signet = readAttachment(ws.deserializeAttachment());
+      const signet = attachmentOf(ws);
       if (signet) open.push({ ws, signet });
     }
     return open;

@@ -1,0 +1,53 @@
+// @ts-check
+/**
+ * The PartyServer room `npm run bench` compares Signet's rooms with: the idiomatic PartyServer broadcast
+ * room, on the same runtime, with hibernatable WebSockets like Signet's. No authentication, no
+ * permission check per frame, no persisted `seq`: the baseline a Signet room must match while doing
+ * those. It answers the same client frame (`{"type":"publish","data":…}`) with a frame of the same
+ * shape as Signet's (`{"type":"message","from":{connectionId},"data","seq","at"}`), sent to every
+ * connection, the publisher included, as Signet does.
+ *
+ * Route: `GET /parties/fanout-room/:name` with `Upgrade: websocket` (`routePartykitRequest`).
+ */
+/** @import { Connection, WSMessage } from 'partyserver' */
+import { routePartykitRequest, Server } from 'partyserver';
+
+/** @typedef {{ FanoutRoom: DurableObjectNamespace<FanoutRoom> }} Env */
+
+/** @extends {Server<Env>} */
+export class FanoutRoom extends Server {
+  /** @override */
+  static options = { hibernate: true };
+  #seq = 0;
+
+  /**
+   * @override
+   * @param {Connection} connection
+   * @param {WSMessage} message
+   */
+  onMessage(connection, message) {
+    if (typeof message !== 'string') return;
+    const frame = JSON.parse(message);
+    if (frame?.type !== 'publish') return;
+    this.#seq += 1;
+    this.broadcast(
+      JSON.stringify({
+        type: 'message',
+        from: { connectionId: connection.id },
+        data: frame.data,
+        seq: this.#seq,
+        at: new Date().toISOString(),
+      }),
+    );
+  }
+}
+
+export default {
+  /**
+   * @param {Request} request
+   * @param {Env} env
+   */
+  async fetch(request, env) {
+    return (await routePartykitRequest(request, env)) ?? new Response('not found', { status: 404 });
+  },
+};
