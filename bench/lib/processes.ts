@@ -22,16 +22,7 @@ export interface Child {
 
 const running = new Set<Child>();
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../scripts/lib/dev-server.ts';
 
 const temporaries = new Set<string>();
 
