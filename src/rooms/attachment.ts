@@ -62,7 +62,7 @@ export function admittedFrom(actor: TokenActor & { organizationId: string }): Ad
 /** Reads an attachment back, refusing anything that isn't exactly what a room wrote. */
 export function readAttachment(value: unknown): Attachment['signet'] | null {
   const signet = (value as Attachment | null)?.signet;
-  if (!signet || signet.v !== 1 || typeof signet.connectionId !== 'string') return null;
+  if (signet?.v !== 1 || typeof signet.connectionId !== 'string') return null;
   const a = signet.actor;
   if (!a || (a.type !== 'user' && a.type !== 'service') || typeof a.id !== 'string') return null;
   if (a.role !== null && !isRole(a.role)) return null;
