@@ -1,6 +1,6 @@
 /**
  * A local OpenID identity provider for tests and benchmarks: serves a JWKS at `/jwks.json`, counts how
- * often it is fetched (`GET /__idp/stats`), and rotates its key on `POST /__idp/rotate`. Tests sign ID
+ * often it is fetched (`GET /__idp/stats`, or `?suite=X` for fetches of `/jwks.json?suite=X`), and rotates its key on `POST /__idp/rotate`. Tests sign ID
  * tokens with the private keys it hands out (`privateJwks`), exactly as Clerk or Auth0 would.
  */
 import http from 'node:http';
@@ -29,16 +29,23 @@ async function newKey(): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
 export async function startLocalIdp(): Promise<LocalIdp> {
   const keys = [await newKey()];
   let fetches = 0;
+  /** Fetches per `suite` query parameter, so parallel test files each count only their own. */
+  const fetchesBySuite = new Map<string, number>();
   const server = http.createServer(async (req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (req.method === 'GET' && req.url === '/jwks.json') {
+    const url = new URL(req.url ?? '/', 'http://idp');
+    const suite = url.searchParams.get('suite') ?? '';
+    if (req.method === 'GET' && url.pathname === '/jwks.json') {
       fetches += 1;
+      fetchesBySuite.set(suite, (fetchesBySuite.get(suite) ?? 0) + 1);
       return send(200, { keys: keys.map((k) => k.publicJwk) });
     }
-    if (req.method === 'GET' && req.url === '/__idp/stats') return send(200, { fetches });
+    if (req.method === 'GET' && url.pathname === '/__idp/stats') {
+      return send(200, { fetches: url.searchParams.has('suite') ? (fetchesBySuite.get(suite) ?? 0) : fetches });
+    }
     if (req.method === 'POST' && req.url === '/__idp/rotate') {
       keys.unshift(await newKey());
       return send(200, { privateJwk: keys[0]!.privateJwk });

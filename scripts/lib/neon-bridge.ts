@@ -8,7 +8,8 @@
  *   WebSocket proxy does for the driver's `Pool`/`Client`.
  *
  * It counts database round trips (one per HTTP query request, one per WebSocket message from the
- * driver) for tests and `npm run bench`: `GET /__bridge/stats`, `POST /__bridge/reset`.
+ * driver) for tests and `npm run bench`: `GET /__bridge/stats` (`?suite=X`: only requests whose connection
+ * string carries `signet_suite=X`), `POST /__bridge/reset`.
  * It only ever connects to loopback addresses; it is a development tool, never deployed.
  */
 import http from 'node:http';
@@ -63,6 +64,11 @@ const rawText = { getTypeParser: () => (value: string) => value };
 export async function startNeonBridge(options: { port?: number; host?: string } = {}): Promise<NeonBridge> {
   const pools = new Map<string, pg.Pool>();
   let roundTrips = 0;
+  /**
+   * Round trips per `signet_suite` parameter of the connection string, so a test counting its own
+   * requests isn't disturbed by test files running in parallel (the parameter is dropped before connecting).
+   */
+  const roundTripsBySuite = new Map<string, number>();
 
   const poolFor = (connectionString: string): pg.Pool => {
     const target = new URL(connectionString);
@@ -81,7 +87,10 @@ export async function startNeonBridge(options: { port?: number; host?: string } 
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://bridge');
-      if (req.method === 'GET' && url.pathname === '/__bridge/stats') return send(res, 200, { roundTrips });
+      if (req.method === 'GET' && url.pathname === '/__bridge/stats') {
+        const suite = url.searchParams.get('suite');
+        return send(res, 200, { roundTrips: suite === null ? roundTrips : (roundTripsBySuite.get(suite) ?? 0) });
+      }
       if (req.method === 'POST' && url.pathname === '/__bridge/reset') {
         roundTrips = 0;
         return send(res, 200, { roundTrips });
@@ -90,6 +99,8 @@ export async function startNeonBridge(options: { port?: number; host?: string } 
       roundTrips += 1;
       const connectionString = req.headers['neon-connection-string'];
       if (typeof connectionString !== 'string') return send(res, 400, { message: 'missing Neon-Connection-String' });
+      const suite = suiteOf(connectionString);
+      if (suite) roundTripsBySuite.set(suite, (roundTripsBySuite.get(suite) ?? 0) + 1);
       const body = JSON.parse(await readBody(req)) as QueryRequest | { queries: QueryRequest[] };
       const pool = poolFor(connectionString);
       if ('queries' in body) {
@@ -219,6 +230,14 @@ function isPostgresError(error: unknown): error is Error & { code: string } {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !code.startsWith('57P0');
+}
+
+function suiteOf(connectionString: string): string | null {
+  try {
+    return new URL(connectionString).searchParams.get('signet_suite');
+  } catch {
+    return null;
+  }
 }
 
 function isLoopback(host: string): boolean {

@@ -1,7 +1,8 @@
 import { env, SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import worker from '../../src/index.ts';
-import { bridgeRoundTrips, createDocument, createOrganization } from '../support/database.ts';
+import { countedDatabase, createDocument, createOrganization } from '../support/database.ts';
+import { call } from '../support/http.ts';
 
 describe('GET /v1/public/documents/:id', () => {
   let publicId: string;
@@ -32,10 +33,11 @@ describe('GET /v1/public/documents/:id', () => {
   });
 
   it('costs one database round trip', async () => {
-    const before = await bridgeRoundTrips();
-    const response = await SELF.fetch(`http://signet.test/v1/public/documents/${publicId}`);
+    const { env: counted, roundTrips } = countedDatabase();
+    const before = await roundTrips();
+    const response = await call('GET', `/v1/public/documents/${publicId}`, { env: counted });
     expect(response.status).toBe(200);
-    expect((await bridgeRoundTrips()) - before).toBe(1);
+    expect((await roundTrips()) - before).toBe(1);
   });
 
   it('answers 503 DATABASE_UNAVAILABLE when the database cannot be reached', async () => {

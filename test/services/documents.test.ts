@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bridgeRoundTrips } from '../support/database.ts';
+import { countedDatabase } from '../support/database.ts';
 import { call, errorCode } from '../support/http.ts';
 import { createDoc, createTenant, type Tenant } from '../support/tenants.ts';
 
@@ -123,16 +123,15 @@ describe('documents', () => {
 
   it('costs one database round trip for a read, and one for a write with its audit event', async () => {
     const doc = await createDoc(t.tokens.editor);
-    await call('GET', `/v1/documents/${doc.id}`, { token: t.tokens.editor }); // warm the revocation list
-    let before = await bridgeRoundTrips();
-    expect((await call('GET', `/v1/documents/${doc.id}`, { token: t.tokens.editor })).status).toBe(200);
-    expect((await bridgeRoundTrips()) - before).toBe(1);
-    before = await bridgeRoundTrips();
-    expect(
-      (await call('PATCH', `/v1/documents/${doc.id}`, { token: t.tokens.editor, body: { title: 'rt', version: 1 } }))
-        .status,
-    ).toBe(200);
-    expect((await bridgeRoundTrips()) - before).toBe(1);
+    const { env: counted, roundTrips } = countedDatabase();
+    await call('GET', `/v1/documents/${doc.id}`, { token: t.tokens.editor, env: counted }); // warm the revocation list
+    let before = await roundTrips();
+    expect((await call('GET', `/v1/documents/${doc.id}`, { token: t.tokens.editor, env: counted })).status).toBe(200);
+    expect((await roundTrips()) - before).toBe(1);
+    before = await roundTrips();
+    const patch = { token: t.tokens.editor, body: { title: 'rt', version: 1 }, env: counted };
+    expect((await call('PATCH', `/v1/documents/${doc.id}`, patch)).status).toBe(200);
+    expect((await roundTrips()) - before).toBe(1);
   });
 
   it('loses no update when 20 writers race on one document', async () => {

@@ -16,9 +16,21 @@ export function adminSql() {
   return neon(env.DATABASE_URL!);
 }
 
-export async function bridgeRoundTrips(): Promise<number> {
-  const response = await fetch(`${env.DATABASE_PROXY_URL}/__bridge/stats`);
-  return ((await response.json()) as { roundTrips: number }).roundTrips;
+/**
+ * An environment whose database requests the bridge counts apart (`signet_suite` in the connection
+ * string), and its round-trip counter: test files run in parallel, so a global count would see theirs.
+ */
+export function countedDatabase(): { env: typeof env; roundTrips(): Promise<number> } {
+  const suite = crypto.randomUUID();
+  const url = env.DATABASE_URL!;
+  const counted = { ...env, DATABASE_URL: `${url}${url.includes('?') ? '&' : '?'}signet_suite=${suite}` };
+  return {
+    env: counted,
+    async roundTrips() {
+      const response = await fetch(`${env.DATABASE_PROXY_URL}/__bridge/stats?suite=${suite}`);
+      return ((await response.json()) as { roundTrips: number }).roundTrips;
+    },
+  };
 }
 
 let counter = 0;

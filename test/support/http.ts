@@ -1,5 +1,9 @@
-/** Small HTTP helpers over `SELF` (the Worker under test). */
+/** Small HTTP helpers over `SELF` (the Worker under test), or the Worker called with another `env`. */
 import { SELF } from 'cloudflare:test';
+import type { Env } from '../../src/env.ts';
+import worker from '../../src/index.ts';
+
+const executionContext = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
 
 export const BASE = 'http://signet.test';
 
@@ -10,7 +14,7 @@ export interface ErrorBody {
 export async function call(
   method: string,
   path: string,
-  options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string>; env?: Env } = {},
 ): Promise<{ status: number; body: unknown; headers: Headers }> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -18,7 +22,9 @@ export async function call(
   if (options.rawBody !== undefined) body = options.rawBody;
   else if (options.body !== undefined) body = JSON.stringify(options.body);
   if (body !== undefined) headers['content-type'] ??= 'application/json';
-  const response = await SELF.fetch(`${BASE}${path}`, { method, headers, body });
+  const response = options.env
+    ? await worker.fetch(new Request(`${BASE}${path}`, { method, headers, body }), options.env, executionContext)
+    : await SELF.fetch(`${BASE}${path}`, { method, headers, body });
   const text = await response.text();
   assertNoSecrets(method, path, text);
   let parsed: unknown = text;

@@ -13,8 +13,10 @@ export async function rotateIdpKey(): Promise<JWK & { kid: string }> {
   return ((await response.json()) as { privateJwk: JWK & { kid: string } }).privateJwk;
 }
 
-export async function idpJwksFetches(): Promise<number> {
-  return ((await (await fetch(`${base()}/__idp/stats`)).json()) as { fetches: number }).fetches;
+/** JWKS fetches counted by the IdP server, in total or for one `suite` (`/jwks.json?suite=…`). */
+export async function idpJwksFetches(suite?: string): Promise<number> {
+  const query = suite === undefined ? '' : `?suite=${encodeURIComponent(suite)}`;
+  return ((await (await fetch(`${base()}/__idp/stats${query}`)).json()) as { fetches: number }).fetches;
 }
 
 export async function idToken(
