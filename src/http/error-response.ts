@@ -28,10 +28,6 @@ const AUTH_CODES: ReadonlySet<ErrorCode> = new Set([
   'TOKEN_REVOKED',
 ]);
 
-export function statusOf(code: ErrorCode): number {
-  return STATUS[code];
-}
-
 export function errorResponse(error: unknown, requestId: string): Response {
   if (!isSignetError(error)) {
     log({ level: 'error', msg: 'unhandled error', requestId, error: (error as Error)?.name ?? typeof error });

@@ -13,7 +13,7 @@ import { PERMISSIONS } from '../policy/permissions.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { hashApiKeySecret, newApiKeySecret } from './auth/api-key-secret.ts';
 import { resourceId } from './ids.ts';
-import { noteRevocation } from './revocations.ts';
+import { noteRevocation, revokedCte } from './revocations.ts';
 import { revokeInRooms } from './rooms.ts';
 import { defineAction } from './tenant.ts';
 
@@ -127,12 +127,8 @@ export const revokeApiKey = defineAction({
           update api_keys set revoked_at = ${new Date()}
           where id = ${id} and organization_id = ${ctx.organizationId} and revoked_at is null
           returning id as "resourceId", revoked_at
-        ), ${auditedCte(ctx, 'api_keys.revoke', 'api_key')}, revoked as (
-          insert into revocations (organization_id, subject_type, subject_id, revoked_at)
-          select ${ctx.organizationId}, 'service', "resourceId", revoked_at from changed
-          on conflict (organization_id, subject_type, subject_id) do update set revoked_at = excluded.revoked_at
-          returning revoked_at
-        ) select (select revoked_at from revoked) as "revokedAt"`),
+        ), ${auditedCte(ctx, 'api_keys.revoke', 'api_key')}, ${revokedCte(ctx.organizationId, 'service', sql`"resourceId"`, sql`revoked_at`)}
+        select (select revoked_at from revoked) as "revokedAt"`),
     ]);
     const revokedAt = (result.rows[0] as { revokedAt: Date | null } | undefined)?.revokedAt;
     // Unknown, another organization's, or already revoked: nothing to revoke.

@@ -13,7 +13,7 @@ import { can } from '../policy/authorize.ts';
 import { isRole, ROLES, type Role } from '../policy/permissions.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
-import { noteRevocation } from './revocations.ts';
+import { noteRevocation, revokedCte } from './revocations.ts';
 import { revokeInRooms } from './rooms.ts';
 import { defineAction, type TenantContext } from './tenant.ts';
 
@@ -193,12 +193,8 @@ async function writeGuarded(
       sql`select user_id from memberships where organization_id = ${ctx.organizationId} and role = 'owner' for update`,
     ),
     // Every part of one statement sees the same snapshot: `ok` is the guard before the change.
-    db.execute(sql`with changed as (${change(guard)}), ${auditedCte(ctx, action, 'member')}, revoked as (
-        insert into revocations (organization_id, subject_type, subject_id, revoked_at)
-        select ${ctx.organizationId}, 'user', ${id}, ${new Date()} from changed
-        on conflict (organization_id, subject_type, subject_id) do update set revoked_at = excluded.revoked_at
-        returning revoked_at
-      ) select ${guard} as ok, (select revoked_at from revoked) as "revokedAt"`),
+    db.execute(sql`with changed as (${change(guard)}), ${auditedCte(ctx, action, 'member')}, ${revokedCte(ctx.organizationId, 'user', id, new Date())}
+      select ${guard} as ok, (select revoked_at from revoked) as "revokedAt"`),
   ]);
   const row = result.rows[0] as { ok: boolean; revokedAt: Date | null };
   if (!row.revokedAt && !row.ok) throw new Conflict('An organization must keep at least one owner.');

@@ -13,10 +13,10 @@ import type { UserActor } from '../actor/actor.ts';
 import { organizationDeletions } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { Conflict, InsufficientPermissions, NotFound } from '../errors.ts';
-import { CLOSE } from '../rooms/protocol.ts';
 import { auditedCte } from './audit.ts';
 import { resourceId } from './ids.ts';
 import { forgetRevocations, noteRevocation } from './revocations.ts';
+import { closeOrganizationRoomConnections } from './rooms.ts';
 import { defineAction, type TenantContext } from './tenant.ts';
 
 export const DELETION_STEPS = ['revoke-access', 'close-rooms', 'final-export', 'delete-data'] as const;
@@ -123,8 +123,7 @@ export const closeOrganizationRooms = defineAction({
   permission: 'org:delete',
   resource: 'organization',
   async run(ctx, _deletionId: string) {
-    const registry = ctx.env.ORG_ROOMS.get(ctx.env.ORG_ROOMS.idFromName(ctx.organizationId));
-    const closed = await registry.closeAll(CLOSE.ACCESS_REVOKED, 'organization deleted');
+    const closed = await closeOrganizationRoomConnections(ctx.env, ctx.organizationId, 'organization deleted');
     await recordStepEvent(ctx, 'organizations.delete.close_rooms');
     return { closed };
   },

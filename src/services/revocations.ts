@@ -8,7 +8,7 @@
  * that performed the revocation refuses it at once (`noteRevocation`). A token is revoked when it was
  * issued before its subject's `revoked_at`.
  */
-import { and, eq, gt } from 'drizzle-orm';
+import { and, eq, gt, type SQL, sql } from 'drizzle-orm';
 import type { TokenActor } from '../actor/actor.ts';
 import type { RevocationSource } from '../actor/resolve.ts';
 import { MAX_LIFETIME_SECONDS } from '../actor/tokens/claims.ts';
@@ -95,4 +95,22 @@ async function load(db: Database, organizationId: string, actor: TokenActor): Pr
   const entry: OrganizationRevocations = { fetchedAt: Date.now(), bySubject };
   known.set(organizationId, entry);
   return entry;
+}
+
+/**
+ * The `revoked as (…)` CTE that records a revocation in the same statement as the change that causes
+ * it (one row per row of a `changed` CTE); it returns `revoked_at`.
+ */
+export function revokedCte(
+  organizationId: string,
+  subjectType: 'user' | 'service',
+  subjectId: SQL | string,
+  at: SQL | Date,
+): SQL {
+  return sql`revoked as (
+    insert into revocations (organization_id, subject_type, subject_id, revoked_at)
+    select ${organizationId}, ${subjectType}, ${subjectId}, ${at} from changed
+    on conflict (organization_id, subject_type, subject_id) do update set revoked_at = excluded.revoked_at
+    returning revoked_at
+  )`;
 }

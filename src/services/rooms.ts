@@ -52,6 +52,11 @@ export async function closeDocumentRoom(env: Env, documentId: string): Promise<v
   await env.ROOMS.get(env.ROOMS.idFromName(documentId)).closeAll(CLOSE.ACCESS_REVOKED, 'document deleted');
 }
 
+/** Every connection in every active room of the organization closes with 4003; returns how many. */
+export function closeOrganizationRoomConnections(env: Env, organizationId: string, reason: string): Promise<number> {
+  return env.ORG_ROOMS.get(env.ORG_ROOMS.idFromName(organizationId)).closeAll(CLOSE.ACCESS_REVOKED, reason);
+}
+
 /** An actor whose access was revoked loses its connections in every room of the organization: 4003. */
 export async function revokeInRooms(
   env: Env,

@@ -7,13 +7,13 @@ import { env } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { forgetIdpJwks, idpJwksFetchCount } from '../../src/actor/idp.ts';
 import worker from '../../src/index.ts';
+import { executionContext } from '../support/http.ts';
 import { idpJwksFetches, idpKey, idToken, rotateIdpKey } from '../support/idp.ts';
 
 // This file's own JWKS URL (same IdP, its own `suite`), so exchanges in test files running in parallel
 // never show up in its fetch counts.
 const SUITE = crypto.randomUUID();
 const JWKS_URL = `${env.IDP_JWKS_URL}?suite=${SUITE}`;
-const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
 const fetches = () => idpJwksFetches(SUITE);
 
 async function exchange(id_token: string): Promise<number> {
@@ -22,7 +22,7 @@ async function exchange(id_token: string): Promise<number> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ grant_type: 'id_token', id_token }),
   });
-  return (await worker.fetch(request, { ...env, IDP_JWKS_URL: JWKS_URL }, ctx)).status;
+  return (await worker.fetch(request, { ...env, IDP_JWKS_URL: JWKS_URL }, executionContext)).status;
 }
 
 describe('IdP JWKS caching', () => {

@@ -2,7 +2,7 @@ import { env, SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import worker from '../../src/index.ts';
 import { countedDatabase, createDocument, createOrganization } from '../support/database.ts';
-import { call } from '../support/http.ts';
+import { call, executionContext } from '../support/http.ts';
 
 describe('GET /v1/public/documents/:id', () => {
   let publicId: string;
@@ -42,11 +42,10 @@ describe('GET /v1/public/documents/:id', () => {
 
   it('answers 503 DATABASE_UNAVAILABLE when the database cannot be reached', async () => {
     const unreachable = { ...env, DATABASE_PROXY_URL: 'http://127.0.0.1:9' };
-    const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
     const response = await worker.fetch(
       new Request(`http://signet.test/v1/public/documents/${publicId}`),
       unreachable,
-      ctx,
+      executionContext,
     );
     expect(response.status).toBe(503);
     const body = (await response.json()) as { error: { code: string; message: string } };

@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Env } from '../../src/env.ts';
 import worker from '../../src/index.ts';
 import { adminSql, unique } from '../support/database.ts';
-import { BASE } from '../support/http.ts';
+import { BASE, executionContext } from '../support/http.ts';
 import { deliver, eventsAbout, jobRow } from '../support/jobs.ts';
 
 declare module 'vitest' {
@@ -25,7 +25,6 @@ declare module 'vitest' {
 
 const proxy = inject('faultProxyUrl');
 const proxied: Env = { ...env, DATABASE_PROXY_URL: proxy };
-const exec = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
 
 interface Answer {
   status: number;
@@ -42,7 +41,7 @@ async function api(method: string, path: string, token?: string, body?: unknown)
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const response = await worker.fetch(request as Parameters<typeof worker.fetch>[0], proxied, exec);
+  const response = await worker.fetch(request as Parameters<typeof worker.fetch>[0], proxied, executionContext);
   const text = await response.text();
   return {
     status: response.status,
@@ -304,7 +303,7 @@ describe('a queue consumer that fails mid-job', () => {
       method: 'POST',
       headers: { authorization: `Bearer ${org.editor}` },
     });
-    const response = await worker.fetch(request as Parameters<typeof worker.fetch>[0], bindings, exec);
+    const response = await worker.fetch(request as Parameters<typeof worker.fetch>[0], bindings, executionContext);
     const body = (await response.json()) as { job: { id: string } };
     expect([response.status, sent.length]).toEqual([202, 1]);
     return { jobId: body.job.id, message: sent[0] };

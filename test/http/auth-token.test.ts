@@ -5,7 +5,7 @@ import worker from '../../src/index.ts';
 import { hashApiKeySecret, newApiKeySecret } from '../../src/services/auth/api-key-secret.ts';
 import { me } from '../support/actors.ts';
 import { addMembership, adminSql, createOrganization, unique } from '../support/database.ts';
-import { call, errorCode } from '../support/http.ts';
+import { call, errorCode, executionContext } from '../support/http.ts';
 import { idpKey, idToken } from '../support/idp.ts';
 
 interface TokenBody {
@@ -90,8 +90,7 @@ describe('POST /v1/auth/token', () => {
         method: 'POST',
         body: JSON.stringify({ grant_type: 'dev', email: editorEmail }),
       });
-      const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
-      const response = await worker.fetch(request, { ...env, ENVIRONMENT: 'production' }, ctx);
+      const response = await worker.fetch(request, { ...env, ENVIRONMENT: 'production' }, executionContext);
       expect(response.status).toBe(400);
       const body = (await response.json()) as { error: { code: string; details: { path: string }[] } };
       expect(body.error.code).toBe('VALIDATION_FAILED');

@@ -1,8 +1,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import worker from '../../src/index.ts';
-
-const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+import { executionContext } from '../support/http.ts';
 
 function exchange(ip: string, limiter: RateLimit) {
   const request = new Request('http://signet.test/v1/auth/token', {
@@ -10,7 +9,7 @@ function exchange(ip: string, limiter: RateLimit) {
     headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip },
     body: JSON.stringify({ grant_type: 'dev', email: `limited-${crypto.randomUUID()}@example.com` }),
   });
-  return worker.fetch(request, { ...env, AUTH_RATE_LIMIT: limiter }, ctx);
+  return worker.fetch(request, { ...env, AUTH_RATE_LIMIT: limiter }, executionContext);
 }
 
 describe('token exchange rate limit', () => {

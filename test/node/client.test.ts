@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, isSignetError, type SignetClient, SignetClientError } from '../../src/client/index.ts';
+import { withTimeout } from '../support/timeout.ts';
 import { type DevServer, startDevServer } from './support/dev-server.ts';
 
 let server: DevServer;
@@ -16,14 +17,6 @@ async function devToken(email: string, ttl_seconds = 900): Promise<string> {
 
 function clientFor(email: string, ttl_seconds = 900): SignetClient {
   return createClient({ baseUrl: server.base, getToken: () => devToken(email, ttl_seconds) });
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<T>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 describe('the typed client', () => {
@@ -58,13 +51,13 @@ describe('the typed client', () => {
     const editor = clientFor('editor@demo.signet.dev');
     const { document } = await editor.documents.create({ title: 'Room' });
     const a = editor.room(document.id);
-    await within(a.once('welcome'), 10_000, 'welcome a');
+    await withTimeout(a.once('welcome'), 10_000, 'welcome a');
     const b = clientFor('viewer@demo.signet.dev').room(document.id);
-    const joined = within(a.once('joined'), 10_000, 'joined');
-    await within(b.once('welcome'), 10_000, 'welcome b');
+    const joined = withTimeout(a.once('joined'), 10_000, 'joined');
+    await withTimeout(b.once('welcome'), 10_000, 'welcome b');
     expect((await joined).actor.role).toBe('viewer');
     expect([...b.peers.values()].map((p) => p.actor.role).sort()).toEqual(['editor', 'viewer']);
-    const received = within(b.once('message'), 10_000, 'message');
+    const received = withTimeout(b.once('message'), 10_000, 'message');
     a.publish({ hello: 'world' });
     expect(await received).toMatchObject({ data: { hello: 'world' }, from: { actor: { role: 'editor' } } });
     a.close();
@@ -80,12 +73,12 @@ describe('the typed client', () => {
       title: 'Reauth',
     });
     const room = editor.room(document.id);
-    await within(room.once('welcome'), 10_000, 'welcome');
+    await withTimeout(room.once('welcome'), 10_000, 'welcome');
     const events: string[] = [];
     room.on('expired', () => events.push('expired'));
     room.on('closed', (e) => events.push(`closed ${e.code}`));
     await new Promise((resolve) => setTimeout(resolve, 9_000));
-    const pong = within(room.once('pong'), 5_000, 'pong');
+    const pong = withTimeout(room.once('pong'), 5_000, 'pong');
     room.ping();
     await pong;
     expect(events).toEqual([]);
@@ -97,9 +90,9 @@ describe('the typed client', () => {
     const editor = clientFor('editor@demo.signet.dev');
     const { document } = await editor.documents.create({ title: 'Reconnect' });
     const room = editor.room(document.id, { minReconnectionDelay: 100 });
-    const first = await within(room.once('welcome'), 10_000, 'first welcome');
-    const tooLarge = within(room.once('too-large'), 10_000, 'too-large');
-    const again = within(
+    const first = await withTimeout(room.once('welcome'), 10_000, 'first welcome');
+    const tooLarge = withTimeout(room.once('too-large'), 10_000, 'too-large');
+    const again = withTimeout(
       new Promise((resolve) => room.on('welcome', (w) => w.connectionId !== first.connectionId && resolve(w))),
       15_000,
       'second welcome',
@@ -117,10 +110,10 @@ describe('the typed client', () => {
     const { member } = await owner.members.add({ email, role: 'editor' });
     const { document } = await owner.documents.create({ title: 'Revocation' });
     const room = createClient({ baseUrl: server.base, getToken: () => devToken(email) }).room(document.id);
-    await within(room.once('welcome'), 10_000, 'welcome');
+    await withTimeout(room.once('welcome'), 10_000, 'welcome');
     // The room closes the socket within milliseconds of the removal (tested in workerd); a Node client
     // only reports the close once wrangler dev's proxy finishes the TCP close, which can take seconds.
-    const revoked = within(room.once('revoked'), 20_000, 'revoked');
+    const revoked = withTimeout(room.once('revoked'), 20_000, 'revoked');
     await owner.members.remove(member.userId);
     const got = await revoked;
     expect(got.code).toBe(4003);

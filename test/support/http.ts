@@ -3,7 +3,12 @@ import { SELF } from 'cloudflare:test';
 import type { Env } from '../../src/env.ts';
 import worker from '../../src/index.ts';
 
-const executionContext = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+/** An execution context for calling the Worker directly (`worker.fetch(request, env, executionContext)`). */
+export const executionContext = {
+  waitUntil() {},
+  passThroughOnException() {},
+  props: {},
+} as unknown as ExecutionContext;
 
 export const BASE = 'http://signet.test';
 

@@ -82,9 +82,4 @@ export async function connected(documentId: string, token: string): Promise<Room
   return client;
 }
 
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)),
-  ]);
-}
+export { withTimeout } from './timeout.ts';
