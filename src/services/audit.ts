@@ -4,11 +4,11 @@
  * audit insert selects from the statement's RETURNING rows, so there is an event exactly when there is
  * a change, and a failure leaves neither. Refusals are recorded by `tenant.ts`.
  */
-import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { auditEvents } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
-import { decodeCursor, encodeCursor, pageQuery } from './pagination.ts';
+import { afterCursor, pageOf, pageQuery } from './pagination.ts';
 import { defineAction, type TenantContext } from './tenant.ts';
 
 /**
@@ -62,7 +62,6 @@ export const listAuditEvents = defineAction({
   resource: 'audit_event',
   async run(ctx, query: z.infer<typeof AuditQuery>) {
     const { db } = ctx;
-    const cursor = query.cursor ? decodeCursor(query.cursor) : null;
     const [rows] = await runScoped(db, ctx.scope, [
       db
         .select()
@@ -70,16 +69,13 @@ export const listAuditEvents = defineAction({
         .where(
           and(
             eq(auditEvents.organizationId, ctx.organizationId),
-            cursor
-              ? or(lt(auditEvents.at, cursor.at), and(eq(auditEvents.at, cursor.at), lt(auditEvents.id, cursor.id)))
-              : undefined,
+            afterCursor(auditEvents.at, auditEvents.id, query.cursor),
           ),
         )
         .orderBy(desc(auditEvents.at), desc(auditEvents.id))
         .limit(query.limit + 1),
     ]);
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
+    const { page, nextCursor } = pageOf(rows, query.limit, (e) => ({ at: e.at, id: e.id }));
     return {
       events: page.map(
         (e): AuditEventView => ({
@@ -93,7 +89,7 @@ export const listAuditEvents = defineAction({
           requestId: e.requestId,
         }),
       ),
-      nextCursor: rows.length > query.limit && last ? encodeCursor(last.at, last.id) : null,
+      nextCursor,
     };
   },
 });

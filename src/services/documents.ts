@@ -3,14 +3,14 @@
  * declares its permission; each write and its audit event are one statement, and every action is one
  * database round trip.
  */
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import * as z from 'zod';
 import { documents } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { Conflict, NotFound } from '../errors.ts';
 import { withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
-import { decodeCursor, encodeCursor, pageQuery } from './pagination.ts';
+import { afterCursor, pageOf, pageQuery } from './pagination.ts';
 import { closeDocumentRoom } from './rooms.ts';
 import { defineAction } from './tenant.ts';
 
@@ -80,7 +80,6 @@ export const listDocuments = defineAction({
   resource: 'document',
   async run(ctx, query: z.infer<typeof ListDocuments>) {
     const { db } = ctx;
-    const cursor = query.cursor ? decodeCursor(query.cursor) : null;
     const [rows] = await runScoped(db, ctx.scope, [
       db
         .select()
@@ -88,23 +87,14 @@ export const listDocuments = defineAction({
         .where(
           and(
             eq(documents.organizationId, ctx.organizationId),
-            cursor
-              ? or(
-                  lt(documents.createdAt, cursor.at),
-                  and(eq(documents.createdAt, cursor.at), lt(documents.id, cursor.id)),
-                )
-              : undefined,
+            afterCursor(documents.createdAt, documents.id, query.cursor),
           ),
         )
         .orderBy(desc(documents.createdAt), desc(documents.id))
         .limit(query.limit + 1),
     ]);
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    return {
-      documents: page.map(view),
-      nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
-    };
+    const { page, nextCursor } = pageOf(rows, query.limit, (d) => ({ at: d.createdAt, id: d.id }));
+    return { documents: page.map(view), nextCursor };
   },
 });
 

@@ -2,6 +2,7 @@
  * Cursor pagination (newest first): an opaque cursor encodes the last row's `(timestamp, id)`, and the
  * next page continues strictly after it, so inserts during paging neither repeat nor skip rows.
  */
+import { type AnyColumn, and, eq, lt, or, type SQL } from 'drizzle-orm';
 import * as z from 'zod';
 import { ValidationFailed } from '../errors.ts';
 import { UUID } from './ids.ts';
@@ -31,4 +32,30 @@ export function decodeCursor(cursor: string): { at: Date; id: string } {
   } catch {
     throw new ValidationFailed([{ path: 'cursor', message: 'The cursor is not valid.' }]);
   }
+}
+
+/**
+ * The keyset condition for the page after `cursor` (newest first, ties broken by id), or nothing for
+ * the first page.
+ */
+export function afterCursor(at: AnyColumn, id: AnyColumn, cursor: string | undefined): SQL | undefined {
+  if (!cursor) return undefined;
+  const last = decodeCursor(cursor);
+  return or(lt(at, last.at), and(eq(at, last.at), lt(id, last.id)));
+}
+
+/**
+ * Splits rows fetched with `limit + 1` into the page and the cursor of the next one (null on the last
+ * page).
+ */
+export function pageOf<R>(
+  rows: R[],
+  limit: number,
+  key: (row: R) => { at: Date; id: string },
+): { page: R[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  if (rows.length <= limit || !last) return { page, nextCursor: null };
+  const { at, id } = key(last);
+  return { page, nextCursor: encodeCursor(at, id) };
 }
