@@ -11,7 +11,7 @@ import type { Permission, Role } from '../policy/permissions.ts';
 /** What a verified token proved, kept on the actor for expiry and revocation checks. */
 export interface TokenFacts {
   readonly jti: string;
-  /** Seconds since the epoch. */
+  /** Seconds since the epoch; may carry milliseconds (an exchange dates a token by its read). */
   readonly issuedAt: number;
   /** Seconds since the epoch. */
   readonly expiresAt: number;
@@ -33,6 +33,8 @@ export interface ServiceActor {
   readonly id: string;
   readonly organizationId: string;
   readonly scopes: readonly Permission[];
+  /** The member who created the key: the next link of the service's chain of grants (`grantor` claim). */
+  readonly grantor: string;
   readonly token: TokenFacts;
 }
 
@@ -80,6 +82,32 @@ export interface ActorRef {
   readonly type: 'user' | 'service';
   readonly id: string;
   readonly organizationId: string;
+}
+
+/**
+ * One link of a chain of grants (SPEC §1 "Derived authority"): a principal whose authority a token
+ * derives from. Whatever removes or reduces a link revokes every token whose chain holds it.
+ */
+export interface GrantLink {
+  readonly type: 'user' | 'service';
+  readonly id: string;
+}
+
+/**
+ * A token actor's chain of grants, itself first: a user's is the user; a service's is its API key,
+ * then the member who created the key. Revocation and room closing walk this one list, so a new kind
+ * of derived credential adds a link here, not a special case elsewhere.
+ *
+ * @example
+ * chainOf(serviceActor) // [{ type: 'service', id: keyId }, { type: 'user', id: creatorId }]
+ */
+export function chainOf(actor: TokenActor): readonly GrantLink[] {
+  return actor.type === 'user'
+    ? [{ type: 'user', id: actor.id }]
+    : [
+        { type: 'service', id: actor.id },
+        { type: 'user', id: actor.grantor },
+      ];
 }
 
 /** The principal behind an actor, for audit records: `{ type, id }`. */

@@ -17,10 +17,36 @@ export interface IdpConfig {
   audience: string;
 }
 
+/**
+ * Who an ID token proves: the provider's (`issuer`, `subject`) identifies the user (SPEC §2). The email
+ * is only a hint to link an existing user on the identity's first sign-in, and only when verified.
+ */
 export interface IdpIdentity {
+  issuer: string;
   subject: string;
-  email: string;
+  /** Lower-cased; null when the token carries none. */
+  email: string | null;
+  /** `email_verified: true` in the token — nothing else counts as verified. */
+  emailVerified: boolean;
   name: string | null;
+}
+
+/** An ID token lives at most a day (`exp - iat`): a longer-lived one is refused. */
+export const MAX_ID_TOKEN_LIFETIME_SECONDS = 24 * 3600;
+/** Provider subjects are opaque strings; OIDC caps them at 255 ASCII characters. */
+const MAX_SUBJECT_LENGTH = 255;
+/** NUL, other C0 controls and lone surrogates have no place in an identity claim. */
+function unsafeText(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = value.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return true;
+  }
+  return false;
 }
 
 export const MAX_AGE_MS = 10 * 60_000;
@@ -55,7 +81,7 @@ function sharedCacheKey(url: string): Request {
 
 /**
  * @example
- * const { email } = await verifyIdToken(idToken, { jwksUrl, issuer, audience })
+ * const { issuer, subject } = await verifyIdToken(idToken, { jwksUrl, issuer, audience })
  */
 export async function verifyIdToken(token: string, config: IdpConfig): Promise<IdpIdentity> {
   if (token.length > MAX_TOKEN_LENGTH * 4) throw new InvalidToken();
@@ -75,12 +101,31 @@ export async function verifyIdToken(token: string, config: IdpConfig): Promise<I
       throw mapError(retryError);
     }
   }
-  const { sub, email, email_verified: verified, name } = payload;
-  if (typeof sub !== 'string' || typeof email !== 'string' || !email.includes('@') || email.length > 254) {
+  return identityOf(payload, config.issuer);
+}
+
+/** The identity claims, typed and bounded; anything malformed is `INVALID_TOKEN`. */
+function identityOf(payload: Record<string, unknown>, issuer: string): IdpIdentity {
+  const { sub, iat, exp, email, email_verified: verified, name } = payload;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH || unsafeText(sub)) {
     throw new InvalidToken();
   }
-  if (verified !== undefined && verified !== true) throw new InvalidToken();
-  return { subject: sub, email: email.toLowerCase(), name: typeof name === 'string' ? name.slice(0, 200) : null };
+  if (typeof iat !== 'number' || typeof exp !== 'number' || exp <= iat) throw new InvalidToken();
+  if (exp - iat > MAX_ID_TOKEN_LIFETIME_SECONDS) throw new InvalidToken();
+  if (iat > Date.now() / 1000 + MAX_CLOCK_TOLERANCE_SECONDS) throw new InvalidToken();
+  if (
+    email !== undefined &&
+    (typeof email !== 'string' || !email.includes('@') || email.length > 254 || unsafeText(email))
+  ) {
+    throw new InvalidToken();
+  }
+  return {
+    issuer,
+    subject: sub,
+    email: typeof email === 'string' ? email.toLowerCase() : null,
+    emailVerified: verified === true,
+    name: typeof name === 'string' && !unsafeText(name) ? name.slice(0, 200) : null,
+  };
 }
 
 async function verifyWith(token: string, jwks: CachedJwks, config: IdpConfig): Promise<Record<string, unknown>> {

@@ -33,12 +33,37 @@ export const organizations = pgTable('organizations', {
   createdAt: createdAt(),
 });
 
+/**
+ * Users. `email` is an address we have reason to believe is theirs — given by an invitation or the dev
+ * grant, or linked from a provider that verified it — or null: it never identifies a user signing in
+ * through a provider on its own (`userIdentities` does).
+ */
 export const users = pgTable('users', {
   id: id(),
-  email: text('email').notNull().unique(),
+  email: text('email').unique(),
   name: text('name'),
   createdAt: createdAt(),
 });
+
+/**
+ * A user's identities at external providers (SPEC §2): the provider's (`iss`, `sub`) is what signs a
+ * user in. A user has at most one identity per provider.
+ */
+export const userIdentities = pgTable(
+  'user_identities',
+  {
+    issuer: text('issuer').notNull(),
+    subject: text('subject').notNull(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.issuer, t.subject] }),
+    uniqueIndex('user_identities_user_issuer_idx').on(t.userId, t.issuer),
+  ],
+);
 
 export const memberships = pgTable(
   'memberships',
@@ -173,7 +198,7 @@ export const organizationDeletions = pgTable(
   'organization_deletions',
   {
     id: uuid('id').primaryKey(),
-    organizationId: uuid('organization_id').notNull().unique(),
+    organizationId: uuid('organization_id').notNull(),
     organizationSlug: text('organization_slug').notNull(),
     organizationName: text('organization_name').notNull(),
     initiatedBy: uuid('initiated_by').notNull(),
@@ -188,5 +213,9 @@ export const organizationDeletions = pgTable(
     steps: jsonb('steps').notNull().default({}),
     finalExport: jsonb('final_export'),
   },
-  (t) => [check('organization_deletions_status_check', sql`${t.status} in ('running', 'succeeded', 'failed')`)],
+  (t) => [
+    check('organization_deletions_status_check', sql`${t.status} in ('running', 'succeeded', 'failed')`),
+    // One deletion at a time: a failed one leaves the organization usable and deletable again.
+    uniqueIndex('organization_deletions_active_idx').on(t.organizationId).where(sql`${t.status} <> 'failed'`),
+  ],
 );

@@ -40,7 +40,7 @@ import { readPublicDocument } from '../services/public-documents.ts';
 import { json, readJson, readOptionalJson } from './json.ts';
 import { openApiDocument } from './openapi/document.ts';
 import { NoQuery, readQuery } from './query.ts';
-import { limitTokenExchange } from './rate-limit.ts';
+import { limitOrganizationCreation, limitTokenExchange } from './rate-limit.ts';
 import { openRoom } from './rooms.ts';
 
 const created = (body: unknown) => json(body, { status: 201 });
@@ -66,6 +66,7 @@ export const router = Router<IRequest, [Context]>()
   })
   .post('/v1/orgs', async (request, ctx) => {
     const user = requireActor(ctx, { type: 'user' });
+    await limitOrganizationCreation(user.id, ctx.env.ORG_CREATE_RATE_LIMIT);
     const input = await readJson(request, CreateOrganization);
     return created(await createOrganization(withActor(ctx, user), input));
   })

@@ -17,7 +17,8 @@ import type { Database } from '../db/client.ts';
 import { apiKeys, memberships } from '../db/schema.ts';
 import { runScoped, type SessionScope } from '../db/session.ts';
 import { InsufficientPermissions } from '../errors.ts';
-import { isPermission, isRole, type Permission, permissionsOf } from '../policy/permissions.ts';
+import { capToGrantor } from '../policy/authorize.ts';
+import { isRole } from '../policy/permissions.ts';
 
 /** Seconds a rebuilt actor's synthetic token facts are valid for. */
 export const REBUILT_LIFETIME_SECONDS = 60;
@@ -55,7 +56,12 @@ export async function rebuildActor(db: Database, ref: ActorRef, options: Rebuild
   }
   const [rows] = await runScoped(db, scope, [
     db
-      .select({ scopes: apiKeys.scopes, revokedAt: apiKeys.revokedAt, creatorRole: memberships.role })
+      .select({
+        scopes: apiKeys.scopes,
+        revokedAt: apiKeys.revokedAt,
+        createdBy: apiKeys.createdBy,
+        creatorRole: memberships.role,
+      })
       .from(apiKeys)
       .leftJoin(
         memberships,
@@ -65,7 +71,6 @@ export async function rebuildActor(db: Database, ref: ActorRef, options: Rebuild
   ]);
   const key = rows[0];
   if (!key || key.revokedAt !== null) throw new InsufficientPermissions();
-  const allowed: ReadonlySet<Permission> = isRole(key.creatorRole) ? permissionsOf(key.creatorRole) : new Set();
-  const scopes = key.scopes.filter(isPermission).filter((p) => allowed.has(p));
-  return { type: 'service', id: ref.id, organizationId: ref.organizationId, scopes, token };
+  const scopes = capToGrantor(key.scopes, key.creatorRole);
+  return { type: 'service', id: ref.id, organizationId: ref.organizationId, scopes, grantor: key.createdBy, token };
 }

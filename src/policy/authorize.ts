@@ -8,7 +8,7 @@
  */
 import type { Actor, ServiceActor, UserActor } from '../actor/actor.ts';
 import { isServiceActor, isUserActor, isWebSocketActor } from '../actor/guards.ts';
-import { type Permission, permissionsOf } from './permissions.ts';
+import { isPermission, isRole, type Permission, permissionsOf } from './permissions.ts';
 
 const NONE: ReadonlySet<Permission> = new Set();
 
@@ -46,4 +46,17 @@ export function asTenantActor(actor: Actor): TenantActor | null {
   if (isUserActor(inner) && inner.organizationId !== null) return inner as TenantActor;
   if (isServiceActor(inner)) return inner;
   return null;
+}
+
+/**
+ * Derived authority (SPEC §1): a credential's scopes capped by what the member it derives from may do
+ * now — none when that member is gone or has no valid role. The one rule for a key's tokens, its jobs
+ * and anything else derived from a grant.
+ *
+ * @example
+ * capToGrantor(['documents:write', 'members:write'], 'editor') // ['documents:write']
+ */
+export function capToGrantor(scopes: readonly string[], grantorRole: string | null | undefined): Permission[] {
+  const allowed: ReadonlySet<Permission> = isRole(grantorRole) ? permissionsOf(grantorRole) : NONE;
+  return scopes.filter(isPermission).filter((p) => allowed.has(p));
 }

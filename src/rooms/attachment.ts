@@ -3,7 +3,7 @@
  * expiry, in the socket's attachment (far under the platform's 2 KiB limit). Framework data lives
  * under `signet`, apart from anything user-controlled; nothing here ever comes from client input.
  */
-import type { ServiceActor, TokenActor, UserActor, WebSocketActor } from '../actor/actor.ts';
+import { chainOf, type ServiceActor, type TokenActor, type UserActor, type WebSocketActor } from '../actor/actor.ts';
 import { isPermission, isRole, type Permission, type Role } from '../policy/permissions.ts';
 import type { RoomActorView } from './protocol.ts';
 
@@ -15,6 +15,8 @@ export interface AdmittedActor {
   readonly role: Role | null;
   readonly scopes: readonly Permission[];
   readonly sessionId: string;
+  /** A service's key creator (the next link of its chain of grants); null for a user. */
+  readonly grantor: string | null;
   readonly issuedAt: number;
 }
 
@@ -46,6 +48,7 @@ export function admittedFrom(actor: TokenActor & { organizationId: string }): Ad
         role: actor.role,
         scopes: [],
         sessionId: actor.sessionId,
+        grantor: null,
         issuedAt: actor.token.issuedAt,
       }
     : {
@@ -55,6 +58,7 @@ export function admittedFrom(actor: TokenActor & { organizationId: string }): Ad
         role: null,
         scopes: actor.scopes,
         sessionId: '',
+        grantor: actor.grantor,
         issuedAt: actor.token.issuedAt,
       };
 }
@@ -67,6 +71,7 @@ export function readAttachment(value: unknown): Attachment['signet'] | null {
   if (!a || (a.type !== 'user' && a.type !== 'service') || typeof a.id !== 'string') return null;
   if (a.role !== null && !isRole(a.role)) return null;
   if (!Array.isArray(a.scopes) || !a.scopes.every(isPermission)) return null;
+  if (a.type === 'service' ? typeof a.grantor !== 'string' : a.grantor !== null) return null;
   return signet;
 }
 
@@ -77,7 +82,14 @@ export function websocketActor(signet: Attachment['signet']): WebSocketActor {
   const inner: UserActor | ServiceActor =
     a.type === 'user'
       ? { type: 'user', id: a.id, organizationId: a.organizationId, role: a.role, sessionId: a.sessionId, token }
-      : { type: 'service', id: a.id, organizationId: a.organizationId, scopes: a.scopes, token };
+      : {
+          type: 'service',
+          id: a.id,
+          organizationId: a.organizationId,
+          scopes: a.scopes,
+          grantor: a.grantor ?? '',
+          token,
+        };
   return {
     type: 'websocket',
     actor: inner,
@@ -95,4 +107,12 @@ export function roomView(actor: AdmittedActor): RoomActorView {
 
 export function actorTag(type: string, id: string): string {
   return `actor:${type}:${id}`;
+}
+
+/**
+ * A connection's tags: one per link of its actor's chain of grants, so revoking any link (a member, a
+ * key) finds every socket derived from it — a service's sockets are tagged with its key's creator too.
+ */
+export function chainTags(signet: Attachment['signet']): string[] {
+  return chainOf(websocketActor(signet).actor).map((link) => actorTag(link.type, link.id));
 }

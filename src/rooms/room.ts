@@ -21,6 +21,7 @@ import {
   type Attachment,
   actorTag,
   admittedFrom,
+  chainTags,
   readAttachment,
   roomView,
   websocketActor,
@@ -102,7 +103,7 @@ export class DocumentRoom extends DurableObject<Env> {
       actor: admission.actor,
       expiresAt: admission.expiresAt,
     };
-    this.ctx.acceptWebSocket(server, [actorTag(signet.actor.type, signet.actor.id)]);
+    this.ctx.acceptWebSocket(server, chainTags(signet));
     server.serializeAttachment({ signet } satisfies Attachment);
     attachments.set(server, signet);
     const peers = this.#open()

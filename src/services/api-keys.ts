@@ -13,7 +13,7 @@ import { PERMISSIONS } from '../policy/permissions.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { hashApiKeySecret, newApiKeySecret } from './auth/api-key-secret.ts';
 import { resourceId } from './ids.ts';
-import { noteRevocation, revokedCte } from './revocations.ts';
+import { databaseNow, noteRevocation, revokedCte } from './revocations.ts';
 import { revokeInRooms } from './rooms.ts';
 import { defineAction } from './tenant.ts';
 
@@ -124,10 +124,10 @@ export const revokeApiKey = defineAction({
     const { db } = ctx;
     const [result] = await runScoped(db, ctx.scope, [
       db.execute(sql`with changed as (
-          update api_keys set revoked_at = ${new Date()}
+          update api_keys set revoked_at = ${databaseNow}
           where id = ${id} and organization_id = ${ctx.organizationId} and revoked_at is null
           returning id as "resourceId", revoked_at
-        ), ${auditedCte(ctx, 'api_keys.revoke', 'api_key')}, ${revokedCte(ctx.organizationId, 'service', sql`"resourceId"`, sql`revoked_at`)}
+        ), ${auditedCte(ctx, 'api_keys.revoke', 'api_key')}, ${revokedCte(ctx.organizationId, 'service', sql`"resourceId"`)}
         select (select revoked_at from revoked) as "revokedAt"`),
     ]);
     const revokedAt = (result.rows[0] as { revokedAt: Date | null } | undefined)?.revokedAt;

@@ -22,7 +22,8 @@ export const ChangeMember = z.strictObject({ role: z.enum(ROLES) });
 
 export interface MemberView {
   userId: string;
-  email: string;
+  /** Null for a user who signed in through a provider that did not verify an email. */
+  email: string | null;
   name: string | null;
   role: Role;
   createdAt: string;
@@ -193,7 +194,7 @@ async function writeGuarded(
       sql`select user_id from memberships where organization_id = ${ctx.organizationId} and role = 'owner' for update`,
     ),
     // Every part of one statement sees the same snapshot: `ok` is the guard before the change.
-    db.execute(sql`with changed as (${change(guard)}), ${auditedCte(ctx, action, 'member')}, ${revokedCte(ctx.organizationId, 'user', id, new Date())}
+    db.execute(sql`with changed as (${change(guard)}), ${auditedCte(ctx, action, 'member')}, ${revokedCte(ctx.organizationId, 'user', id)}
       select ${guard} as ok, (select revoked_at from revoked) as "revokedAt"`),
   ]);
   const row = result.rows[0] as { ok: boolean; revokedAt: Date | null };

@@ -15,7 +15,7 @@ import { runScoped } from '../db/session.ts';
 import { Conflict, InsufficientPermissions, NotFound } from '../errors.ts';
 import { auditedCte } from './audit.ts';
 import { resourceId } from './ids.ts';
-import { forgetRevocations, noteRevocation } from './revocations.ts';
+import { databaseNow, forgetRevocations, noteRevocation } from './revocations.ts';
 import { closeOrganizationRoomConnections } from './rooms.ts';
 import { defineAction, type TenantContext } from './tenant.ts';
 
@@ -70,7 +70,7 @@ export const requestOrganizationDeletion = defineAction({
           insert into organization_deletions (id, organization_id, organization_slug, organization_name, initiated_by, request_id, steps)
           select ${id}, o.id, o.slug, o.name, ${ctx.actor.id}, ${ctx.requestId}, ${JSON.stringify(pendingSteps())}::jsonb
           from organizations o where o.id = ${ctx.organizationId}
-          on conflict (organization_id) do nothing
+          on conflict (organization_id) where status <> 'failed' do nothing
           returning organization_id as "resourceId"
         ), ${auditedCte(ctx, 'organizations.delete', 'organization')}
         select count(*)::int as started from changed`),
@@ -99,20 +99,20 @@ export const revokeOrganizationAccess = defineAction({
   permission: 'org:delete',
   resource: 'organization',
   async run(ctx, deletionId: string) {
-    const at = new Date();
     const { db } = ctx;
-    await runScoped(db, ctx.scope, [
+    const [result] = await runScoped(db, ctx.scope, [
       db.execute(sql`with changed as (
-          update organization_deletions set access_revoked_at = ${at}
+          update organization_deletions set access_revoked_at = ${databaseNow}
           where id = ${deletionId} and organization_id = ${ctx.organizationId}
-          returning organization_id as "resourceId"
+          returning organization_id as "resourceId", access_revoked_at
         ), keys as (
-          update api_keys set revoked_at = ${at} where organization_id = ${ctx.organizationId} and revoked_at is null
+          update api_keys set revoked_at = ${databaseNow} where organization_id = ${ctx.organizationId} and revoked_at is null
           returning id
         ), ${auditedCte(ctx, 'organizations.delete.revoke_access', 'organization')}
-        select (select count(*) from keys)::int as keys`),
+        select (select count(*) from keys)::int as keys, (select access_revoked_at from changed) as "revokedAt"`),
     ]);
-    noteRevocation(ctx.organizationId, 'organization', ctx.organizationId, at);
+    const revokedAt = (result.rows[0] as { revokedAt: Date | string | null } | undefined)?.revokedAt;
+    if (revokedAt) noteRevocation(ctx.organizationId, 'organization', ctx.organizationId, new Date(revokedAt));
     forgetRevocations(ctx.organizationId);
   },
 });
@@ -193,15 +193,26 @@ export async function markStep(
   ]);
 }
 
+/**
+ * Ends the deletion record. A failed deletion is audited (`organizations.delete.failed`, outcome
+ * `failure`) in the same statement, and stops counting as a deletion: the organization is usable again
+ * and may be deleted anew (its tokens issued before step 1 stay revoked; its keys stay revoked).
+ */
 export async function finishDeletion(
-  ctx: Pick<TenantContext, 'db' | 'scope' | 'organizationId'>,
+  ctx: Pick<TenantContext, 'db' | 'scope' | 'organizationId' | 'principal' | 'requestId'>,
   deletionId: string,
   status: 'succeeded' | 'failed',
   errorCode?: string,
 ): Promise<void> {
+  const finished = sql`update organization_deletions set status = ${status}, error_code = ${errorCode ?? null},
+      completed_at = ${new Date()} where id = ${deletionId} and organization_id = ${ctx.organizationId}
+      returning organization_id as "resourceId"`;
   await runScoped(ctx.db, ctx.scope, [
-    ctx.db.execute(sql`update organization_deletions set status = ${status}, error_code = ${errorCode ?? null},
-      completed_at = ${new Date()} where id = ${deletionId} and organization_id = ${ctx.organizationId}`),
+    status === 'failed'
+      ? ctx.db.execute(
+          sql`with changed as (${finished}), ${auditedCte(ctx, 'organizations.delete.failed', 'organization', 'failure')} select 1`,
+        )
+      : ctx.db.execute(finished),
   ]);
 }
 

@@ -6,17 +6,23 @@
  * 2. resolves the tenant from the actor's token — never from the path or the body — so a guest gets
  *    `AUTHENTICATION_REQUIRED` and an actor in no organization (org-less user, system) gets
  *    `INSUFFICIENT_PERMISSIONS`,
- * 3. checks the permission before touching any data (gate before), recording a refusal as an audit
- *    event with `outcome: "denied"`,
+ * 3. checks the permission before touching any data (gate before),
  * 4. runs the action with a `TenantContext` whose session scope confines every statement to the
  *    tenant by row-level security.
+ *
+ * Every refusal — the permission check before the action, or a rule inside it (granting a role above
+ * one's own, a key broader than its creator, a service deleting the organization) — is an
+ * `InsufficientPermissions` that passes through here and is recorded as one audit event with
+ * `outcome: "denied"` (SPEC §3), so a new rule can't forget it. The event names the resource only when
+ * its id is well formed (a uuid; else `*`), and an actor's denied attempts are rate-limited
+ * (`DENIED_RATE_LIMIT`, per actor): past the limit the answer is 429 and nothing more is written.
  */
 import type { Actor } from '../actor/actor.ts';
 import { isActor, isGuestActor } from '../actor/guards.ts';
 import type { Context } from '../context.ts';
 import { auditEvents } from '../db/schema.ts';
 import { runScoped, type SessionScope } from '../db/session.ts';
-import { AuthenticationRequired, InsufficientPermissions } from '../errors.ts';
+import { AuthenticationRequired, InsufficientPermissions, RateLimited } from '../errors.ts';
 import { log } from '../observability/log.ts';
 import { asTenantActor, can, type TenantActor } from '../policy/authorize.ts';
 import type { Permission } from '../policy/permissions.ts';
@@ -61,11 +67,16 @@ export type Action<I, O> = ((ctx: Context, input: I) => Promise<O>) & { readonly
 export function defineAction<I, O>(definition: ActionDefinition<I, O>): Action<I, O> {
   const action = async (ctx: Context, input: I): Promise<O> => {
     const tenant = tenantContext(ctx);
-    if (!can(tenant.actor, definition.permission)) {
-      await recordDenied(tenant, definition.name, definition.resource, definition.resourceId?.(input) ?? '*');
-      throw new InsufficientPermissions(definition.permission);
+    let result: O;
+    try {
+      if (!can(tenant.actor, definition.permission)) throw new InsufficientPermissions(definition.permission);
+      result = await definition.run(tenant, input);
+    } catch (error) {
+      if (error instanceof InsufficientPermissions) {
+        await recordDenied(tenant, definition, definition.resourceId?.(input));
+      }
+      throw error;
     }
-    const result = await definition.run(tenant, input);
     for (const hook of definition.after ?? []) tenant.waitUntil(runHook(tenant, definition.name, hook, input, result));
     return result;
   };
@@ -130,19 +141,27 @@ async function runHook<I, O>(
   }
 }
 
-async function recordDenied(
+/** Only a well-formed resource id is recorded: a refused caller can't write arbitrary strings into the trail. */
+const RESOURCE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function recordDenied<I, O>(
   ctx: TenantContext,
-  action: string,
-  resourceType: string,
-  resourceId: string,
+  definition: ActionDefinition<I, O>,
+  requested: string | undefined,
 ): Promise<void> {
+  const limiter = ctx.env.DENIED_RATE_LIMIT;
+  if (limiter) {
+    const { success } = await limiter.limit({ key: `denied:${ctx.principal.type}:${ctx.principal.id}` });
+    if (!success) throw new RateLimited(60, 'Too many refused attempts; retry later.');
+  }
+  const resourceId = requested !== undefined && RESOURCE_ID.test(requested) ? requested.toLowerCase() : '*';
   await runScoped(ctx.db, ctx.scope, [
     ctx.db.insert(auditEvents).values({
       organizationId: ctx.organizationId,
       actorType: ctx.principal.type,
       actorId: ctx.principal.id,
-      action,
-      resourceType,
+      action: definition.name,
+      resourceType: definition.resource,
       resourceId,
       outcome: 'denied',
       requestId: ctx.requestId,

@@ -126,10 +126,14 @@ export class OrgDeletionWorkflow extends WorkflowEntrypoint<Env, DeletionParams>
     db: ReturnType<typeof openDatabase>;
     scope: SessionScope;
     organizationId: string;
+    principal: { type: 'user'; id: string };
+    requestId: string;
   } {
     return {
       db: openDatabase(this.env),
       organizationId: params.owner.organizationId,
+      principal: { type: 'user', id: params.owner.id },
+      requestId: params.requestId,
       scope: {
         organizationId: params.owner.organizationId,
         actorType: 'user',

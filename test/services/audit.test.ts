@@ -2,9 +2,10 @@
  * Audit (SPEC §3): exactly one event per mutation, in the same transaction; every 403 recorded as
  * `denied`; a transaction that fails after the change leaves neither change nor event.
  */
+import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adminSql } from '../support/database.ts';
-import { call } from '../support/http.ts';
+import { call, errorCode } from '../support/http.ts';
 import { createDoc, createTenant, type Tenant } from '../support/tenants.ts';
 
 interface Event {
@@ -80,6 +81,83 @@ describe('the audit trail', () => {
     expect(await eventsFor(t, byService.headers.get('x-request-id')!)).toEqual([
       expect.objectContaining({ outcome: 'denied', actor: { type: 'service', id: t.serviceKeyId } }),
     ]);
+  });
+
+  it('records refusals raised by rules inside an action, exactly like the permission check before it', async () => {
+    const grantAdmin = await call('PATCH', `/v1/members/${t.userIds.editor}`, {
+      token: t.tokens.admin,
+      body: { role: 'admin' },
+    });
+    const broaderKey = await call('POST', '/v1/api-keys', {
+      token: t.tokens.admin,
+      body: { name: 'too much', scopes: ['org:delete'] },
+    });
+    const created = await call('POST', '/v1/api-keys', {
+      token: t.tokens.owner,
+      body: { name: 'deleter', scopes: ['org:delete'] },
+    });
+    const exchanged = await call('POST', '/v1/auth/token', {
+      body: { grant_type: 'api_key', api_key: (created.body as { secret: string }).secret },
+    });
+    const serviceDeletes = await call('DELETE', '/v1/orgs/current', {
+      token: (exchanged.body as { access_token: string }).access_token,
+    });
+    const cases = [
+      [grantAdmin, 'members.change_role', 'member', t.userIds.editor, 'user'],
+      [broaderKey, 'api_keys.create', 'api_key', '*', 'user'],
+      [serviceDeletes, 'organizations.delete', 'organization', '*', 'service'],
+    ] as const;
+    for (const [response, action, type, id, actorType] of cases) {
+      expect([response.status, errorCode(response.body)], action).toEqual([403, 'INSUFFICIENT_PERMISSIONS']);
+      expect(await eventsFor(t, response.headers.get('x-request-id')!), action).toEqual([
+        expect.objectContaining({
+          action,
+          outcome: 'denied',
+          resource: { type, id },
+          actor: expect.objectContaining({ type: actorType }),
+        }),
+      ]);
+    }
+  });
+
+  it('records only well-formed resource ids for refusals: a path string never reaches the trail', async () => {
+    const junk = `not-a-uuid-${'x'.repeat(200)}`;
+    const refused = await call('DELETE', `/v1/documents/${junk}`, { token: t.tokens.viewer });
+    expect(refused.status).toBe(403);
+    const [event] = await eventsFor(t, refused.headers.get('x-request-id')!);
+    expect(event?.resource).toEqual({ type: 'document', id: '*' });
+    const upper = crypto.randomUUID().toUpperCase();
+    const refusedUpper = await call('DELETE', `/v1/documents/${upper}`, { token: t.tokens.viewer });
+    const [eventUpper] = await eventsFor(t, refusedUpper.headers.get('x-request-id')!);
+    expect(eventUpper?.resource.id).toBe(upper.toLowerCase());
+  });
+
+  it("rate-limits an actor's refused attempts: past the limit 429 RATE_LIMITED, and no more events", async () => {
+    // The Workers Rate Limiting binding itself, configured tight for the test (3 per 10 s).
+    const tight = (env as unknown as { TEST_TIGHT_RATE_LIMIT: RateLimit }).TEST_TIGHT_RATE_LIMIT;
+    const viewer = await createTenant();
+    const doc = await createDoc(viewer.tokens.editor);
+    const statuses: number[] = [];
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const response = await call('DELETE', `/v1/documents/${doc.id}`, {
+        token: viewer.tokens.viewer,
+        env: { ...env, DENIED_RATE_LIMIT: tight },
+      });
+      statuses.push(response.status);
+      ids.push(response.headers.get('x-request-id')!);
+      if (response.status === 429) expect(response.headers.get('retry-after')).toBe('60');
+    }
+    expect(statuses).toEqual([403, 403, 403, 429, 429]);
+    const recorded = (await adminSql()`select request_id from audit_events
+      where organization_id = ${viewer.id} and outcome = 'denied'`) as { request_id: string }[];
+    expect(recorded.map((r) => r.request_id).sort()).toEqual(ids.slice(0, 3).sort());
+    // Another actor is not affected.
+    const other = await call('DELETE', `/v1/documents/${doc.id}`, {
+      token: viewer.tokens.service,
+      env: { ...env, DENIED_RATE_LIMIT: tight },
+    });
+    expect(other.status).toBe(403);
   });
 
   it('leaves neither the change nor its event when the transaction fails after the change', async () => {

@@ -31,6 +31,7 @@ export function aService(overrides: Partial<ServiceActor> = {}): ServiceActor {
     id: crypto.randomUUID(),
     organizationId: crypto.randomUUID(),
     scopes: ['documents:read'],
+    grantor: crypto.randomUUID(),
     token: tokenFacts(),
     ...overrides,
   };
@@ -74,7 +75,7 @@ export function userSubject(org: string | null = crypto.randomUUID(), role: Role
 }
 
 export function serviceSubject(scopes: Permission[] = ['documents:read']): ActorTokenSubject {
-  return { act: 'service', sub: crypto.randomUUID(), org: crypto.randomUUID(), scopes };
+  return { act: 'service', sub: crypto.randomUUID(), org: crypto.randomUUID(), scopes, grantor: crypto.randomUUID() };
 }
 
 /** The suite's private signing JWKs (index 0 signs). */

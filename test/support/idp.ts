@@ -20,16 +20,25 @@ export async function idpJwksFetches(suite?: string): Promise<number> {
 }
 
 export async function idToken(
-  claims: { email?: string; email_verified?: boolean; name?: string; sub?: string } = {},
-  options: { key?: JWK & { kid: string }; audience?: string; issuer?: string; expiresIn?: string } = {},
+  claims: { email?: string; email_verified?: boolean | 'absent'; name?: string; sub?: string } = {},
+  options: {
+    key?: JWK & { kid: string };
+    audience?: string;
+    issuer?: string;
+    expiresIn?: string;
+    /** Seconds since the epoch, or `null` to leave the claim out. */
+    iat?: number | null;
+    exp?: number | null;
+  } = {},
 ): Promise<string> {
   const key = options.key ?? (await idpKey());
-  return new SignJWT({ email: claims.email, email_verified: claims.email_verified ?? true, name: claims.name })
+  const verified = claims.email_verified === 'absent' ? undefined : (claims.email_verified ?? true);
+  const jwt = new SignJWT({ email: claims.email, email_verified: verified, name: claims.name })
     .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
     .setIssuer(options.issuer ?? env.IDP_ISSUER!)
     .setAudience(options.audience ?? env.IDP_AUDIENCE!)
-    .setSubject(claims.sub ?? `idp|${crypto.randomUUID()}`)
-    .setIssuedAt()
-    .setExpirationTime(options.expiresIn ?? '10m')
-    .sign(await importJWK(key, 'ES256'));
+    .setSubject(claims.sub ?? `idp|${crypto.randomUUID()}`);
+  if (options.iat !== null) jwt.setIssuedAt(options.iat);
+  if (options.exp !== null) jwt.setExpirationTime(options.exp ?? options.expiresIn ?? '10m');
+  return jwt.sign(await importJWK(key, 'ES256'));
 }

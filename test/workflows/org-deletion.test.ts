@@ -134,7 +134,29 @@ describe('organization deletion', () => {
       actor_type: 'user',
     });
     expect(events.some((e) => e.action === 'organizations.delete.delete_data')).toBe(false);
-  }, 60_000);
+    // The audit trail says what happened, as the owner.
+    expect(events.find((e) => e.action === 'organizations.delete.failed')).toMatchObject({
+      outcome: 'failure',
+      actor_type: 'user',
+      actor_id: t.userIds.owner,
+    });
+
+    // A failed deletion never locks the organization (SPEC §3): its owners sign in and use it again …
+    await adminSql()`update memberships set role = 'owner' where organization_id = ${t.id} and user_id = ${t.userIds.owner}`;
+    const owner = await devToken(t.emails.owner, t.slug);
+    expect((await call('GET', `/v1/documents/${doc.id}`, { token: owner })).status).toBe(200);
+    expect(await devToken(t.emails.editor, t.slug)).toBeTruthy();
+    // … and may start a new deletion, which runs to the end.
+    const retry = await call('DELETE', '/v1/orgs/current', { token: owner });
+    expect(retry.status, JSON.stringify(retry.body)).toBe(202);
+    const second = (retry.body as { workflow: { id: string } }).workflow.id;
+    expect(second).not.toBe(id);
+    const done = await waitForWorkflow(t, second, (w) => w.status !== 'running');
+    expect(done.status).toBe('succeeded');
+    const records =
+      await adminSql()`select status from organization_deletions where organization_id = ${t.id} order by requested_at`;
+    expect(records.map((r) => (r as { status: string }).status)).toEqual(['failed', 'succeeded']);
+  }, 90_000);
 
   it('retries a step that fails once, and then succeeds', async () => {
     const t = await createTenant();

@@ -1,10 +1,10 @@
 /**
  * A bounded per-isolate cache of verified tokens, so a repeated token skips signature verification.
- * An entry never outlives its token's `exp` (plus tolerance); revocation is checked on every use by
+ * An entry never outlives its token's `exp` (plus tolerance: the verifier's own `isExpired`); revocation is checked on every use by
  * the caller, cached or not. Least recently used entries go first.
  */
 import type { TokenActor } from '../actor.ts';
-import { MAX_CLOCK_TOLERANCE_SECONDS } from './claims.ts';
+import { isExpired } from './claims.ts';
 
 export class VerifiedTokenCache {
   readonly #entries = new Map<string, TokenActor>();
@@ -17,7 +17,7 @@ export class VerifiedTokenCache {
   get(token: string, nowSeconds: number): TokenActor | undefined {
     const actor = this.#entries.get(token);
     if (actor === undefined) return undefined;
-    if (nowSeconds > actor.token.expiresAt + MAX_CLOCK_TOLERANCE_SECONDS) {
+    if (isExpired(actor.token.expiresAt, nowSeconds)) {
       this.#entries.delete(token);
       return undefined;
     }

@@ -19,6 +19,19 @@ export interface ActorTokenClaims {
   role?: string;
   scope?: string;
   sid?: string;
+  /** Service tokens: the user id of the key's creator (the next link of the chain of grants). */
+  grantor?: string;
+}
+
+/**
+ * Whether a token with this `exp` is expired at `now` (seconds), given the clock tolerance: the one
+ * predicate the verifier and the verified-token cache share, so neither accepts what the other refuses.
+ *
+ * @example
+ * isExpired(1000, 1030) // true: exactly exp + 30 s is expired
+ */
+export function isExpired(exp: number, now: number, tolerance: number = MAX_CLOCK_TOLERANCE_SECONDS): boolean {
+  return exp <= now - tolerance;
 }
 
 /** The lifetime a caller asked for, clamped to SPEC §2's limits (at least 5 s, at most 1 h). */

@@ -9,13 +9,16 @@ import type { ActorKeys } from './keys.ts';
 
 export type ActorTokenSubject =
   | { act: 'user'; sub: string; org: string | null; role: Role | null; sid: string }
-  | { act: 'service'; sub: string; org: string; scopes: readonly Permission[] };
+  | { act: 'service'; sub: string; org: string; scopes: readonly Permission[]; grantor: string };
 
 export interface SignOptions {
   issuer: string;
   audience: string;
   ttlSeconds?: number;
-  /** Seconds since the epoch; injectable for tests. */
+  /**
+   * The token's `iat`, seconds since the epoch — possibly fractional (an exchange dates its token by the
+   * millisecond it read its authority); now by default. `exp` is a whole second: `floor(iat) + ttl`.
+   */
   now?: number;
 }
 
@@ -36,8 +39,9 @@ export async function signActorToken(
   subject: ActorTokenSubject,
   options: SignOptions,
 ): Promise<IssuedToken> {
-  const now = Math.floor(options.now ?? Date.now() / 1000);
+  const now = options.now ?? Math.floor(Date.now() / 1000);
   const ttl = clampLifetime(options.ttlSeconds);
+  const exp = Math.floor(now) + ttl;
   const jti = crypto.randomUUID();
   const payload: Record<string, unknown> = { act: subject.act };
   if (subject.act === 'user') {
@@ -49,6 +53,7 @@ export async function signActorToken(
   } else {
     payload.org = subject.org;
     payload.scope = subject.scopes.join(' ');
+    payload.grantor = subject.grantor;
   }
   const token = await new SignJWT(payload)
     .setProtectedHeader({ alg: keys.signing.alg, kid: keys.signing.kid, typ: ACTOR_TOKEN_TYPE })
@@ -56,8 +61,8 @@ export async function signActorToken(
     .setAudience(options.audience)
     .setSubject(subject.sub)
     .setIssuedAt(now)
-    .setExpirationTime(now + ttl)
+    .setExpirationTime(exp)
     .setJti(jti)
     .sign(keys.signing.key);
-  return { token, jti, issuedAt: now, expiresAt: now + ttl, expiresIn: ttl };
+  return { token, jti, issuedAt: now, expiresAt: exp, expiresIn: ttl };
 }

@@ -6,7 +6,8 @@
  *   and a `kid` we don't hold is refused. The header's `alg` must equal that key's `alg`.
  * - `typ` must be `actor+jwt`; `crit` is refused; `iss`, `aud`, `sub`, `iat`, `exp`, `jti`, `act` are
  *   required and typed; lifetime (`exp - iat`) at most 1 h; clock tolerance at most 30 s.
- * - `act` is `user` or `service`. Nothing else — `system` above all — is ever accepted.
+ * - `act` is `user` or `service`. Nothing else — `system` above all — is ever accepted. A service
+ *   token also names its key's creator (`grantor`), the next link of its chain of grants.
  *
  * Failures throw `InvalidToken` or `TokenExpired` with fixed messages: never the token, never jose's
  * message.
@@ -22,7 +23,13 @@ import { base64url } from 'jose';
 import { InvalidToken, TokenExpired } from '../../errors.ts';
 import { isPermission, isRole, type Permission } from '../../policy/permissions.ts';
 import type { ServiceActor, TokenActor, UserActor } from '../actor.ts';
-import { ACTOR_TOKEN_TYPE, MAX_CLOCK_TOLERANCE_SECONDS, MAX_LIFETIME_SECONDS, MAX_TOKEN_LENGTH } from './claims.ts';
+import {
+  ACTOR_TOKEN_TYPE,
+  isExpired,
+  MAX_CLOCK_TOLERANCE_SECONDS,
+  MAX_LIFETIME_SECONDS,
+  MAX_TOKEN_LENGTH,
+} from './claims.ts';
 import type { ActorAlgorithm, ActorKeys, VerificationKey } from './keys.ts';
 
 export interface VerifyOptions {
@@ -141,7 +148,7 @@ function checkRegisteredClaims(
   if (typeof iat !== 'number') throw new InvalidToken();
   if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + tolerance)) throw new InvalidToken();
   if (typeof exp !== 'number') throw new InvalidToken();
-  if (exp <= now - tolerance) throw new TokenExpired();
+  if (isExpired(exp, now, tolerance)) throw new TokenExpired();
   const age = now - iat;
   if (age - tolerance > MAX_LIFETIME_SECONDS || age < -tolerance) throw new InvalidToken();
 }
@@ -171,8 +178,10 @@ function actorFromClaims(claims: Record<string, unknown>): TokenActor {
     return Object.freeze(actor);
   }
   if (act === 'service') {
-    const { scope } = claims;
+    const { scope, grantor } = claims;
     if (!UUID.test(sub) || org === undefined || typeof scope !== 'string') throw new InvalidToken();
+    // The key's creator: a service token without its chain of grants is refused.
+    if (typeof grantor !== 'string' || !UUID.test(grantor)) throw new InvalidToken();
     const scopes = scope === '' ? [] : scope.split(' ');
     if (!scopes.every(isPermission) || new Set(scopes).size !== scopes.length) throw new InvalidToken();
     const actor: ServiceActor = {
@@ -180,6 +189,7 @@ function actorFromClaims(claims: Record<string, unknown>): TokenActor {
       id: sub,
       organizationId: org as string,
       scopes: Object.freeze(scopes as Permission[]),
+      grantor,
       token,
     };
     return Object.freeze(actor);

@@ -82,7 +82,13 @@ export const PublicDocument = z
   .meta({ id: 'PublicDocument' });
 
 export const Member = z
-  .object({ userId: id, email: z.email(), name: z.string().nullable(), role: z.enum(ROLES), createdAt: timestamp })
+  .object({
+    userId: id,
+    email: z.email().nullable(),
+    name: z.string().nullable(),
+    role: z.enum(ROLES),
+    createdAt: timestamp,
+  })
   .meta({ id: 'Member' });
 
 export const ApiKey = z

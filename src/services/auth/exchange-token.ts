@@ -1,28 +1,46 @@
 /**
  * `POST /v1/auth/token` (SPEC §3): turns a credential into a Signet actor token.
  *
- * - `id_token`: an external IdP's OIDC ID token → a user (found or created by its verified email); with
+ * - `id_token`: an external IdP's OIDC ID token → a user, identified by the provider's (`iss`, `sub`);
+ *   on that identity's first sign-in a *verified* email links an existing user who has no identity yet
+ *   (invited or seeded), and an email already bound to another identity is refused. With
  *   `organization` (id or slug) the user must be a member and the token carries the membership's role.
  * - `api_key`: an API key secret → a service actor with the key's scopes, never more than its creator
- *   may do now (scopes ∩ the creator's current role).
+ *   may do now (scopes ∩ the creator's current role), naming the creator as its `grantor`.
  * - `dev` (only when `ENVIRONMENT=development`): an email → a user, as `id_token` but without an IdP.
  *
- * Loading the user or the key is a bootstrap action of the system actor (SPEC §1), in one round trip.
+ * Loading the user or the key is a bootstrap action of the system actor (SPEC §1).
+ *
+ * Revocation races: the read of the authority a token will carry (the membership, the key and its
+ * creator's membership) share-locks those rows and reads the database's clock in the same transaction,
+ * and the token is dated by that read (`iat`), not by when it is signed. A change to the membership or
+ * the key waits for the lock and dates its revocation after it (`revocations.ts`), so a token made from
+ * the old authority is always dated before the revocation and refused — however late it is signed.
  */
-import { and, eq, or, sql } from 'drizzle-orm';
+import { and, eq, ne, or, sql } from 'drizzle-orm';
 import * as z from 'zod';
 import type { TokenActor } from '../../actor/actor.ts';
-import { verifyIdToken } from '../../actor/idp.ts';
+import { type IdpIdentity, verifyIdToken } from '../../actor/idp.ts';
 import { systemActor } from '../../actor/system.ts';
 import { clampLifetime } from '../../actor/tokens/claims.ts';
 import { loadActorKeys } from '../../actor/tokens/keys.ts';
-import { signActorToken } from '../../actor/tokens/sign.ts';
+import { type ActorTokenSubject, signActorToken } from '../../actor/tokens/sign.ts';
 import type { Context } from '../../context.ts';
-import { apiKeys, memberships, organizationDeletions, organizations, revocations, users } from '../../db/schema.ts';
+import {
+  apiKeys,
+  memberships,
+  organizationDeletions,
+  organizations,
+  revocations,
+  userIdentities,
+  users,
+} from '../../db/schema.ts';
 import { runScoped } from '../../db/session.ts';
 import { InvalidToken, NotFound, TokenRevoked, ValidationFailed } from '../../errors.ts';
+import { capToGrantor } from '../../policy/authorize.ts';
 import { assertSystemAction } from '../../policy/bootstrap.ts';
-import { isPermission, isRole, type Permission, permissionsOf } from '../../policy/permissions.ts';
+import { isRole, type Role } from '../../policy/permissions.ts';
+import { databaseNow } from '../revocations.ts';
 import { hashApiKeySecret, looksLikeApiKeySecret } from './api-key-secret.ts';
 import { type ActorView, actorView } from './views.ts';
 
@@ -62,125 +80,233 @@ export interface TokenResponse {
 
 export async function exchangeToken(ctx: Context, grant: Grant): Promise<TokenResponse> {
   switch (grant.grant_type) {
-    case 'dev':
+    case 'dev': {
       if (ctx.env.ENVIRONMENT !== 'development') {
         throw new ValidationFailed([{ path: 'grant_type', message: 'Unknown grant type.' }]);
       }
-      return issueForUser(ctx, grant.email.toLowerCase(), null, grant.organization, grant.ttl_seconds);
+      const userId = await userForEmail(ctx, grant.email.toLowerCase());
+      return signAuthority(ctx, await readUserAuthority(ctx, userId, grant.organization), grant.ttl_seconds);
+    }
     case 'id_token': {
       const { IDP_JWKS_URL: jwksUrl, IDP_ISSUER: issuer, IDP_AUDIENCE: audience } = ctx.env;
       if (!jwksUrl || !issuer || !audience) {
         throw new ValidationFailed([{ path: 'grant_type', message: 'No identity provider is configured.' }]);
       }
       const identity = await verifyIdToken(grant.id_token, { jwksUrl, issuer, audience });
-      return issueForUser(ctx, identity.email, identity.name, grant.organization, undefined);
+      const userId = await userForIdentity(ctx, identity);
+      return signAuthority(ctx, await readUserAuthority(ctx, userId, grant.organization), undefined);
     }
     case 'api_key':
-      return issueForApiKey(ctx, grant.api_key);
+      return signAuthority(ctx, await readApiKeyAuthority(ctx, grant.api_key), undefined);
   }
 }
 
-async function issueForUser(
-  ctx: Context,
-  email: string,
-  name: string | null,
-  organization: string | undefined,
-  ttlSeconds: number | undefined,
-): Promise<TokenResponse> {
+/**
+ * What an exchange read and will sign: the token's subject, dated by the database's clock at the read
+ * (`readAt`), and never at or before the subject's chain's latest revocation (`notBefore`).
+ */
+export interface Authority {
+  readonly subject: ActorTokenSubject;
+  /** Milliseconds since the epoch: the database's clock inside the transaction that share-locked the authority. */
+  readonly readAt: number;
+  /** Milliseconds since the epoch: one past the latest revocation of the chain this read already saw. */
+  readonly notBefore: number;
+}
+
+function bootstrap(reason: 'bootstrap:load-user' | 'bootstrap:load-api-key') {
   const system = systemActor('token exchange');
-  assertSystemAction(system, 'bootstrap:load-user');
+  assertSystemAction(system, reason);
+  return { organizationId: null, actorType: 'system', actorId: system.reason, bootstrap: true } as const;
+}
+
+const databaseClock = sql`select (extract(epoch from ${databaseNow}) * 1000)::bigint as "now"`;
+
+function millisecondsOf(result: { rows: unknown[] }): number {
+  return Number((result.rows[0] as { now: number | string }).now);
+}
+
+/** One millisecond past the latest of these revocation times, or 0. */
+function after(times: (Date | null | undefined)[]): number {
+  const latest = Math.max(0, ...times.filter((t): t is Date => t instanceof Date).map((t) => t.getTime()));
+  return latest === 0 ? 0 : latest + 1;
+}
+
+/** The dev grant: finds or creates the user by email (development only). */
+async function userForEmail(ctx: Context, email: string): Promise<string> {
   const { db } = ctx;
-  const scope = { organizationId: null, actorType: 'system', actorId: system.reason, bootstrap: true };
-  const orgMatches = or(
-    eq(organizations.slug, organization ?? ''),
-    sql`${organizations.id}::text = ${organization ?? ''}`,
-  );
-  const [, found, membership, revoked, deleting] = await runScoped(db, scope, [
-    db.insert(users).values({ email, name }).onConflictDoNothing({ target: users.email }),
+  const [, found] = await runScoped(db, bootstrap('bootstrap:load-user'), [
+    db.insert(users).values({ email }).onConflictDoNothing({ target: users.email }),
     db.select({ id: users.id }).from(users).where(eq(users.email, email)),
+  ]);
+  const id = found[0]?.id;
+  if (!id) throw new Error('user upsert returned no row');
+  return id;
+}
+
+/**
+ * The user an IdP identity signs in as (SPEC §2): the one bound to (`iss`, `sub`); on the identity's
+ * first sign-in, the user holding its *verified* email if that user has no identity yet, else a new
+ * user (with the email only when verified). An email bound to another identity is refused.
+ */
+async function userForIdentity(ctx: Context, identity: IdpIdentity): Promise<string> {
+  const { db } = ctx;
+  const scope = bootstrap('bootstrap:load-user');
+  const bound = () =>
+    db
+      .select({ userId: userIdentities.userId })
+      .from(userIdentities)
+      .where(and(eq(userIdentities.issuer, identity.issuer), eq(userIdentities.subject, identity.subject)));
+  const email = identity.emailVerified ? identity.email : null;
+  const [linked, holders] = await runScoped(db, scope, [
+    bound(),
+    db
+      .select({
+        id: users.id,
+        bound: sql<boolean>`exists (select 1 from user_identities i where i.user_id = ${users.id})`,
+      })
+      .from(users)
+      .where(eq(users.email, email ?? '')),
+  ]);
+  if (linked[0]) return linked[0].userId;
+  const holder = holders[0];
+  // Another identity already signs in as the holder of this email: never a second way in by email.
+  if (holder?.bound) throw new InvalidToken('The email is bound to another identity.');
+  // Link the email's holder, or make a new user; a concurrent first sign-in of the same identity wins once.
+  const chosen = holder
+    ? sql`select ${holder.id}::uuid as id`
+    : sql`insert into users (email, name) values (${email}, ${identity.name}) returning id`;
+  const [created, again] = await runScoped(db, scope, [
+    db.execute(sql`with chosen as (${chosen})
+      insert into user_identities (issuer, subject, user_id)
+      select ${identity.issuer}, ${identity.subject}, id from chosen
+      on conflict (issuer, subject) do nothing
+      returning user_id as "userId"`),
+    bound(),
+  ]);
+  const userId = (created.rows[0] as { userId: string } | undefined)?.userId ?? again[0]?.userId;
+  if (!userId) throw new Error('identity link returned no row');
+  return userId;
+}
+
+/**
+ * Reads, share-locked, what a user token for `organization` will carry: the membership's role (or an
+ * org-less token), with the database's clock. Exported for the revocation-race tests, which change
+ * the membership between this read and the signature.
+ */
+export async function readUserAuthority(
+  ctx: Context,
+  userId: string,
+  organization: string | undefined,
+): Promise<Authority> {
+  const { db } = ctx;
+  const subject = (org: string | null, role: Role | null): ActorTokenSubject => ({
+    act: 'user',
+    sub: userId,
+    org,
+    role,
+    sid: crypto.randomUUID(),
+  });
+  if (organization === undefined) {
+    const [clock] = await runScoped(db, bootstrap('bootstrap:load-user'), [db.execute(databaseClock)]);
+    return { subject: subject(null, null), readAt: millisecondsOf(clock), notBefore: 0 };
+  }
+  const orgMatches = or(eq(organizations.slug, organization), sql`${organizations.id}::text = ${organization}`);
+  const [membership, revoked, deleting, clock] = await runScoped(db, bootstrap('bootstrap:load-user'), [
     db
       .select({ organizationId: organizations.id, role: memberships.role })
       .from(memberships)
       .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
-      .innerJoin(users, eq(users.id, memberships.userId))
-      .where(and(eq(users.email, email), orgMatches)),
+      .where(and(eq(memberships.userId, userId), orgMatches))
+      .for('share', { of: memberships }),
     db
       .select({ at: revocations.revokedAt })
       .from(revocations)
       .innerJoin(organizations, eq(organizations.id, revocations.organizationId))
-      .innerJoin(users, eq(users.id, revocations.subjectId))
-      .where(and(eq(users.email, email), eq(revocations.subjectType, 'user'), orgMatches)),
+      .where(and(eq(revocations.subjectId, userId), eq(revocations.subjectType, 'user'), orgMatches)),
     db
       .select({ id: organizationDeletions.id })
       .from(organizationDeletions)
       .innerJoin(organizations, eq(organizations.id, organizationDeletions.organizationId))
-      .where(orgMatches),
+      .where(and(orgMatches, ne(organizationDeletions.status, 'failed'))),
+    db.execute(databaseClock),
   ]);
-  const userId = found[0]?.id;
-  if (!userId) throw new Error('user upsert returned no row');
-  let org: string | null = null;
-  let role: ReturnType<typeof toRole> = null;
-  if (organization !== undefined) {
-    const row = membership[0];
-    // Not a member and no such organization look the same: existence is never disclosed.
-    // A member of an organization being deleted gets no new token for it.
-    if (!row || deleting.length > 0) throw new NotFound('No such organization, or not a member of it.');
-    org = row.organizationId;
-    role = toRole(row.role);
-  }
-  const subject = { act: 'user' as const, sub: userId, org, role, sid: crypto.randomUUID() };
-  // `iat` has one-second resolution and tokens issued at or before a revocation's second are refused:
-  // date this one after the subject's latest revocation (at most a second ahead, well within tolerance).
-  const revokedAt = org ? revoked[0]?.at : undefined;
-  const notBefore = revokedAt ? Math.floor(revokedAt.getTime() / 1000) + 1 : 0;
-  return sign(ctx, subject, ttlSeconds, notBefore);
+  const row = membership[0];
+  // Not a member and no such organization look the same: existence is never disclosed. A member of
+  // an organization being deleted gets no new token for it (a failed deletion no longer counts).
+  if (!row || deleting.length > 0) throw new NotFound('No such organization, or not a member of it.');
+  return {
+    subject: subject(row.organizationId, toRole(row.role)),
+    readAt: millisecondsOf(clock),
+    notBefore: after(revoked.map((r) => r.at)),
+  };
 }
 
-async function issueForApiKey(ctx: Context, secret: string): Promise<TokenResponse> {
+/**
+ * Reads, share-locked, what a service token for an API key will carry: the key's scopes capped by what
+ * its creator may do now, the creator as the chain's next link, and the database's clock.
+ */
+export async function readApiKeyAuthority(ctx: Context, secret: string): Promise<Authority> {
   if (!looksLikeApiKeySecret(secret)) throw new InvalidToken('The API key is invalid.');
-  const system = systemActor('token exchange');
-  assertSystemAction(system, 'bootstrap:load-api-key');
   const { db } = ctx;
   const hash = await hashApiKeySecret(secret);
-  const scope = { organizationId: null, actorType: 'system', actorId: system.reason, bootstrap: true };
-  const [rows] = await runScoped(db, scope, [
+  const [keys, creators, creatorRevoked, clock] = await runScoped(db, bootstrap('bootstrap:load-api-key'), [
     db
       .select({
         id: apiKeys.id,
         organizationId: apiKeys.organizationId,
         scopes: apiKeys.scopes,
+        createdBy: apiKeys.createdBy,
         revokedAt: apiKeys.revokedAt,
-        creatorRole: memberships.role,
       })
       .from(apiKeys)
-      .leftJoin(
-        memberships,
-        and(eq(memberships.organizationId, apiKeys.organizationId), eq(memberships.userId, apiKeys.createdBy)),
+      .where(eq(apiKeys.secretHash, hash))
+      .for('share'),
+    db
+      .select({ role: memberships.role })
+      .from(memberships)
+      .innerJoin(
+        apiKeys,
+        and(eq(apiKeys.organizationId, memberships.organizationId), eq(apiKeys.createdBy, memberships.userId)),
       )
-      .where(eq(apiKeys.secretHash, hash)),
+      .where(eq(apiKeys.secretHash, hash))
+      .for('share', { of: memberships }),
+    db
+      .select({ at: revocations.revokedAt })
+      .from(revocations)
+      .innerJoin(
+        apiKeys,
+        and(eq(apiKeys.organizationId, revocations.organizationId), eq(apiKeys.createdBy, revocations.subjectId)),
+      )
+      .where(and(eq(apiKeys.secretHash, hash), eq(revocations.subjectType, 'user'))),
+    db.execute(databaseClock),
   ]);
-  const key = rows[0];
+  const key = keys[0];
   if (!key) throw new InvalidToken('The API key is invalid.');
   if (key.revokedAt !== null) throw new TokenRevoked('The API key has been revoked.');
-  const creatorRole = toRole(key.creatorRole);
-  const allowed = creatorRole ? permissionsOf(creatorRole) : new Set<Permission>();
-  const scopes = key.scopes.filter(isPermission).filter((p) => allowed.has(p));
-  return sign(ctx, { act: 'service', sub: key.id, org: key.organizationId, scopes }, undefined, 0);
+  const creator = creators[0];
+  const scopes = capToGrantor(key.scopes, creator?.role);
+  return {
+    subject: { act: 'service', sub: key.id, org: key.organizationId, scopes, grantor: key.createdBy },
+    readAt: millisecondsOf(clock),
+    notBefore: after(creatorRevoked.map((r) => r.at)),
+  };
 }
 
-async function sign(
+/** Signs what was read, dated by the read (never by now): see the module header. */
+export async function signAuthority(
   ctx: Context,
-  subject: Parameters<typeof signActorToken>[1],
+  authority: Authority,
   ttlSeconds: number | undefined,
-  notBefore: number,
 ): Promise<TokenResponse> {
+  const { subject } = authority;
   const keys = await loadActorKeys(ctx.env.ACTOR_SIGNING_KEYS);
   const fallback = clampLifetime(Number(ctx.env.ACTOR_TOKEN_TTL_SECONDS ?? '') || undefined);
   const issued = await signActorToken(keys, subject, {
     issuer: ctx.env.ACTOR_ISSUER,
     audience: ctx.env.ACTOR_AUDIENCE,
     ttlSeconds: ttlSeconds ?? fallback,
-    now: Math.max(Math.floor(Date.now() / 1000), notBefore),
+    // Dated by the read, to the millisecond (a NumericDate may be fractional, RFC 7519 §2).
+    now: Math.max(authority.readAt, authority.notBefore) / 1000,
   });
   const token = { jti: issued.jti, issuedAt: issued.issuedAt, expiresAt: issued.expiresAt };
   const actor: TokenActor =
@@ -193,10 +319,17 @@ async function sign(
           sessionId: subject.sid,
           token,
         }
-      : { type: 'service', id: subject.sub, organizationId: subject.org, scopes: subject.scopes, token };
+      : {
+          type: 'service',
+          id: subject.sub,
+          organizationId: subject.org,
+          scopes: subject.scopes,
+          grantor: subject.grantor,
+          token,
+        };
   return { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, actor: actorView(actor) };
 }
 
-function toRole(value: string | null | undefined) {
+function toRole(value: string | null | undefined): Role | null {
   return isRole(value) ? value : null;
 }
