@@ -27,8 +27,13 @@ export default defineConfig({
                 IDP_ISSUER: inject<string>('idpIssuer'),
                 IDP_AUDIENCE: inject<string>('idpAudience'),
               },
-              // A tight limiter for the rate-limit test (the real one, AUTH_RATE_LIMIT, is generous).
-              ratelimits: { TEST_TIGHT_RATE_LIMIT: { namespace_id: '9001', simple: { limit: 3, period: 10 } } },
+              // A tight limiter for the rate-limit tests (the real one, AUTH_RATE_LIMIT, is generous). The
+              // per-actor limit on refused attempts is lifted for the suite, whose property tests make
+              // thousands of deliberate 403s as one actor; its own test runs against the tight one.
+              ratelimits: {
+                TEST_TIGHT_RATE_LIMIT: { namespace_id: '9001', simple: { limit: 3, period: 10 } },
+                DENIED_RATE_LIMIT: { namespace_id: '9002', simple: { limit: 1_000_000, period: 60 } },
+              },
             },
           })),
         ],

@@ -38,6 +38,24 @@ export interface ServiceActor {
   readonly token: TokenFacts;
 }
 
+/**
+ * An agent acting for a user (SPEC §1): minted by token exchange (RFC 8693) from the user's own token.
+ * It may do its scopes, and only while its user may do them too; it never creates API keys, members or
+ * further delegations and never deletes the organization.
+ */
+export interface AgentActor {
+  readonly type: 'agent';
+  /** The delegation's id. */
+  readonly id: string;
+  readonly organizationId: string;
+  /** The delegating user (the token's `sub`): the next link of the agent's chain of grants. */
+  readonly onBehalfOf: { readonly type: 'user'; readonly id: string };
+  /** The agent's name, as the user gave it (`act.name`). */
+  readonly name: string;
+  readonly scopes: readonly Permission[];
+  readonly token: TokenFacts;
+}
+
 export interface GuestActor {
   readonly type: 'guest';
   readonly requestId: string;
@@ -48,10 +66,10 @@ export interface SystemActor {
   readonly reason: string;
 }
 
-/** A user or service actor bound to one live connection in a room. */
+/** A user, service or agent actor bound to one live connection in a room. */
 export interface WebSocketActor {
   readonly type: 'websocket';
-  readonly actor: UserActor | ServiceActor;
+  readonly actor: TokenActor;
   readonly connectionId: string;
   readonly roomId: string;
   /** Seconds since the epoch: the bound token's expiry, extended by `reauth`. */
@@ -70,16 +88,16 @@ export interface WebSocketActor {
 // biome-ignore lint/suspicious/noEmptyInterface: an extension point filled by declaration merging
 export interface CustomActors {}
 
-export type BuiltInActor = UserActor | ServiceActor | GuestActor | SystemActor | WebSocketActor;
+export type BuiltInActor = UserActor | ServiceActor | AgentActor | GuestActor | SystemActor | WebSocketActor;
 export type Actor = BuiltInActor | CustomActors[keyof CustomActors];
 export type ActorType = Actor['type'];
 
-/** The actor a token-bearing operation runs as: a user or a service. */
-export type TokenActor = UserActor | ServiceActor;
+/** The actor a token-bearing operation runs as: a user, a service or an agent. */
+export type TokenActor = UserActor | ServiceActor | AgentActor;
 
 /** A reference that can be stored or enqueued and rebuilt later (never a serialized actor or token). */
 export interface ActorRef {
-  readonly type: 'user' | 'service';
+  readonly type: 'user' | 'service' | 'agent';
   readonly id: string;
   readonly organizationId: string;
 }
@@ -89,25 +107,45 @@ export interface ActorRef {
  * derives from. Whatever removes or reduces a link revokes every token whose chain holds it.
  */
 export interface GrantLink {
-  readonly type: 'user' | 'service';
+  readonly type: 'user' | 'service' | 'agent';
   readonly id: string;
 }
 
 /**
  * A token actor's chain of grants, itself first: a user's is the user; a service's is its API key,
- * then the member who created the key. Revocation and room closing walk this one list, so a new kind
- * of derived credential adds a link here, not a special case elsewhere.
+ * then the member who created the key; an agent's is its delegation, then the delegating user.
+ * Revocation and room closing walk this one list, so a new kind of derived credential adds a link
+ * here, not a special case elsewhere.
  *
  * @example
  * chainOf(serviceActor) // [{ type: 'service', id: keyId }, { type: 'user', id: creatorId }]
  */
 export function chainOf(actor: TokenActor): readonly GrantLink[] {
-  return actor.type === 'user'
-    ? [{ type: 'user', id: actor.id }]
-    : [
+  switch (actor.type) {
+    case 'user':
+      return [{ type: 'user', id: actor.id }];
+    case 'service':
+      return [
         { type: 'service', id: actor.id },
         { type: 'user', id: actor.grantor },
       ];
+    case 'agent':
+      return [
+        { type: 'agent', id: actor.id },
+        { type: 'user', id: actor.onBehalfOf.id },
+      ];
+  }
+}
+
+/**
+ * Whom an actor acts for, when it is not acting for itself: an agent's user (audit `onBehalfOf`).
+ *
+ * @example
+ * onBehalfOfActor(agent) // { type: 'user', id: agent.onBehalfOf.id }
+ */
+export function onBehalfOfActor(actor: BuiltInActor): { type: 'user'; id: string } | null {
+  if (actor.type === 'websocket') return onBehalfOfActor(actor.actor);
+  return actor.type === 'agent' ? { type: 'user', id: actor.onBehalfOf.id } : null;
 }
 
 /** The principal behind an actor, for audit records: `{ type, id }`. */

@@ -2,7 +2,16 @@
  * Type guards for the actor union. `isSystemActor` also checks the unforgeable brand that only
  * `systemActor()` sets, so a plain object `{ type: 'system' }` from untyped code is not a system actor.
  */
-import type { Actor, GuestActor, ServiceActor, SystemActor, TokenActor, UserActor, WebSocketActor } from './actor.ts';
+import type {
+  Actor,
+  AgentActor,
+  GuestActor,
+  ServiceActor,
+  SystemActor,
+  TokenActor,
+  UserActor,
+  WebSocketActor,
+} from './actor.ts';
 import { hasSystemBrand } from './system.ts';
 
 function hasType(value: unknown, type: string): boolean {
@@ -27,6 +36,18 @@ export function isServiceActor(value: unknown): value is ServiceActor {
 
 /**
  * @example
+ * if (isAgentActor(actor)) actor.onBehalfOf.id
+ */
+export function isAgentActor(value: unknown): value is AgentActor {
+  return (
+    hasType(value, 'agent') &&
+    typeof (value as AgentActor).id === 'string' &&
+    typeof (value as AgentActor).onBehalfOf?.id === 'string'
+  );
+}
+
+/**
+ * @example
  * isGuestActor({ type: 'guest', requestId: 'r1' }) // true
  */
 export function isGuestActor(value: unknown): value is GuestActor {
@@ -47,18 +68,15 @@ export function isSystemActor(value: unknown): value is SystemActor {
  * if (isWebSocketActor(actor)) actor.connectionId
  */
 export function isWebSocketActor(value: unknown): value is WebSocketActor {
-  return (
-    hasType(value, 'websocket') &&
-    (isUserActor((value as WebSocketActor).actor) || isServiceActor((value as WebSocketActor).actor))
-  );
+  return hasType(value, 'websocket') && isTokenActor((value as WebSocketActor).actor);
 }
 
 /**
  * @example
- * isTokenActor(ctx.actor) // a user or a service
+ * isTokenActor(ctx.actor) // a user, a service or an agent
  */
 export function isTokenActor(value: unknown): value is TokenActor {
-  return isUserActor(value) || isServiceActor(value);
+  return isUserActor(value) || isServiceActor(value) || isAgentActor(value);
 }
 
 /**
@@ -71,6 +89,7 @@ export function isActor(value: unknown): value is Actor {
   if (
     isUserActor(value) ||
     isServiceActor(value) ||
+    isAgentActor(value) ||
     isGuestActor(value) ||
     isSystemActor(value) ||
     isWebSocketActor(value)
@@ -91,7 +110,7 @@ const customGuards = new Map<string, (value: unknown) => boolean>();
  * registerActorGuard('bot', isBotActor)
  */
 export function registerActorGuard(type: string, guard: (value: unknown) => boolean): void {
-  if (['user', 'service', 'guest', 'system', 'websocket'].includes(type)) {
+  if (['user', 'service', 'agent', 'guest', 'system', 'websocket'].includes(type)) {
     throw new Error(`"${type}" is a built-in actor type`);
   }
   customGuards.set(type, guard);

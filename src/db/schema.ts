@@ -134,6 +134,9 @@ export const auditEvents = pgTable(
     resourceId: text('resource_id').notNull(),
     outcome: text('outcome').notNull(),
     requestId: text('request_id').notNull(),
+    /** Whom the actor acted for: an agent's delegating user (SPEC §3 `onBehalfOf`); null otherwise. */
+    onBehalfOfType: text('on_behalf_of_type'),
+    onBehalfOfId: text('on_behalf_of_id'),
   },
   (t) => [
     index('audit_events_org_page_idx').on(t.organizationId, t.at.desc(), t.id.desc()),
@@ -185,8 +188,30 @@ export const revocations = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.organizationId, t.subjectType, t.subjectId] }),
-    check('revocations_subject_type_check', sql`${t.subjectType} in ('user', 'service')`),
+    check('revocations_subject_type_check', sql`${t.subjectType} in ('user', 'service', 'agent')`),
   ],
+);
+
+/**
+ * Delegations (SPEC §1/§2): a user handing part of their authority to an agent by token exchange. Each
+ * exchange writes one; ending it (`ended_at`) revokes its tokens. The agent's permissions are its
+ * `scopes` and, at every moment, no more than its user may do.
+ */
+export const delegations = pgTable(
+  'delegations',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    agentName: text('agent_name').notNull(),
+    scopes: text('scopes').array().notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull(),
+    endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date', precision: 3 }),
+  },
+  (t) => [index('delegations_user_idx').on(t.organizationId, t.userId, t.createdAt.desc())],
 );
 
 /**

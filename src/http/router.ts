@@ -13,6 +13,7 @@ import { CreateApiKey, createApiKey, listApiKeys, revokeApiKey } from '../servic
 import { AuditQuery, listAuditEvents } from '../services/audit.ts';
 import { exchangeToken, grantSchema } from '../services/auth/exchange-token.ts';
 import { actorView } from '../services/auth/views.ts';
+import { endDelegation, listDelegations } from '../services/delegations.ts';
 import {
   CreateDocument,
   createDocument,
@@ -130,6 +131,14 @@ export const router = Router<IRequest, [Context]>()
     return noContent();
   })
   .get('/v1/audit', async (request, ctx) => json(await listAuditEvents(ctx, readQuery(request, AuditQuery))))
+  .get('/v1/delegations', async (request, ctx) => {
+    readQuery(request, NoQuery);
+    return json({ delegations: await listDelegations(ctx, undefined) });
+  })
+  .delete('/v1/delegations/:id', async (request, ctx) => {
+    await endDelegation(ctx, param(request, 'id'));
+    return noContent();
+  })
   .all('*', () => {
     throw new NotFound('No such route.');
   });

@@ -8,7 +8,7 @@ import * as z from 'zod';
 import type { ActorRef } from '../actor/actor.ts';
 
 export const ActorReference = z.strictObject({
-  type: z.enum(['user', 'service']),
+  type: z.enum(['user', 'service', 'agent']),
   id: z.uuid(),
   organizationId: z.uuid(),
 });

@@ -5,7 +5,9 @@
  *
  * - user: its current role in the organization (a tenant-scoped read as that user);
  * - service: its API key, which must not be revoked, with its scopes capped by what the key's creator
- *   may do now (the same rule as the token exchange).
+ *   may do now (the same rule as the token exchange);
+ * - agent: its delegation, which must not be ended or expired, with its scopes capped by what its user
+ *   may do now.
  *
  * A reference that no longer stands for anyone — a removed member, a revoked key — is refused with
  * `InsufficientPermissions`. The actor's token facts are synthetic (no token was presented): a short
@@ -14,7 +16,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { ActorRef, TokenActor } from '../actor/actor.ts';
 import type { Database } from '../db/client.ts';
-import { apiKeys, memberships } from '../db/schema.ts';
+import { apiKeys, delegations, memberships } from '../db/schema.ts';
 import { runScoped, type SessionScope } from '../db/session.ts';
 import { InsufficientPermissions } from '../errors.ts';
 import { capToGrantor } from '../policy/authorize.ts';
@@ -53,6 +55,38 @@ export async function rebuildActor(db: Database, ref: ActorRef, options: Rebuild
     const role = rows[0]?.role;
     if (!isRole(role)) throw new InsufficientPermissions();
     return { type: 'user', id: ref.id, organizationId: ref.organizationId, role, sessionId: token.jti, token };
+  }
+  if (ref.type === 'agent') {
+    const [rows] = await runScoped(db, scope, [
+      db
+        .select({
+          userId: delegations.userId,
+          name: delegations.agentName,
+          scopes: delegations.scopes,
+          endedAt: delegations.endedAt,
+          expiresAt: delegations.expiresAt,
+          userRole: memberships.role,
+        })
+        .from(delegations)
+        .leftJoin(
+          memberships,
+          and(eq(memberships.organizationId, delegations.organizationId), eq(memberships.userId, delegations.userId)),
+        )
+        .where(and(eq(delegations.id, ref.id), eq(delegations.organizationId, ref.organizationId))),
+    ]);
+    const delegation = rows[0];
+    if (!delegation || delegation.endedAt !== null || delegation.expiresAt.getTime() <= now * 1000) {
+      throw new InsufficientPermissions();
+    }
+    return {
+      type: 'agent',
+      id: ref.id,
+      organizationId: ref.organizationId,
+      onBehalfOf: { type: 'user', id: delegation.userId },
+      name: delegation.name,
+      scopes: capToGrantor(delegation.scopes, delegation.userRole),
+      token,
+    };
   }
   const [rows] = await runScoped(db, scope, [
     db

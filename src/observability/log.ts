@@ -9,6 +9,8 @@ export interface LogFields {
   msg: string;
   requestId?: string;
   actor?: { type: string; id: string };
+  /** Whom the actor acts for: an agent's delegating user. */
+  onBehalfOf?: { type: string; id: string };
   organizationId?: string | null;
   method?: string;
   route?: string;

@@ -3,17 +3,31 @@
  *
  * - user: the permissions of the role in the token's organization; none without an organization.
  * - service: exactly its scopes (already capped at exchange by what the key's creator may do).
+ * - agent: its scopes (a subset of what its user could do at the exchange; its tokens are revoked when
+ *   the user is demoted or removed), and never what only a principal may do for itself (`NEVER_DELEGATED`).
  * - websocket: what its bound actor may do.
  * - guest, system, custom types: nothing here (the system actor has its own, `bootstrap.ts`).
  */
-import type { Actor, ServiceActor, UserActor } from '../actor/actor.ts';
-import { isServiceActor, isUserActor, isWebSocketActor } from '../actor/guards.ts';
+import type { Actor, AgentActor, ServiceActor, UserActor } from '../actor/actor.ts';
+import { isAgentActor, isServiceActor, isUserActor, isWebSocketActor } from '../actor/guards.ts';
 import { isPermission, isRole, type Permission, permissionsOf } from './permissions.ts';
 
 const NONE: ReadonlySet<Permission> = new Set();
 
-/** An actor that acts inside one organization: a user with an organization, or a service. */
-export type TenantActor = (UserActor & { readonly organizationId: string }) | ServiceActor;
+/**
+ * What a user can never hand to an agent (SPEC §1): creating API keys, managing members (and so further
+ * delegations' sources), deleting the organization.
+ */
+export const NEVER_DELEGATED: ReadonlySet<Permission> = new Set([
+  'api_keys:write',
+  'members:read',
+  'members:write',
+  'members:grant_admin',
+  'org:delete',
+]);
+
+/** An actor that acts inside one organization: a user with an organization, a service or an agent. */
+export type TenantActor = (UserActor & { readonly organizationId: string }) | ServiceActor | AgentActor;
 
 /**
  * @example
@@ -23,6 +37,7 @@ export function permissionsOfActor(actor: Actor): ReadonlySet<Permission> {
   if (isWebSocketActor(actor)) return permissionsOfActor(actor.actor);
   if (isUserActor(actor)) return actor.organizationId !== null && actor.role ? permissionsOf(actor.role) : NONE;
   if (isServiceActor(actor)) return new Set(actor.scopes);
+  if (isAgentActor(actor)) return new Set(actor.scopes.filter((p) => !NEVER_DELEGATED.has(p)));
   return NONE;
 }
 
@@ -44,7 +59,7 @@ export function can(actor: Actor, permission: Permission): boolean {
 export function asTenantActor(actor: Actor): TenantActor | null {
   const inner = isWebSocketActor(actor) ? actor.actor : actor;
   if (isUserActor(inner) && inner.organizationId !== null) return inner as TenantActor;
-  if (isServiceActor(inner)) return inner;
+  if (isServiceActor(inner) || isAgentActor(inner)) return inner;
   return null;
 }
 

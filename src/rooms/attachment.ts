@@ -1,24 +1,16 @@
 /**
- * What a connection carries through hibernation and eviction: its id, its verified actor and its
- * expiry, in the socket's attachment (far under the platform's 2 KiB limit). Framework data lives
- * under `signet`, apart from anything user-controlled; nothing here ever comes from client input.
+ * What a connection carries through hibernation and eviction: its id, its verified token actor — the
+ * very actor the Worker verified, validated again on every read — and its expiry, in the socket's
+ * attachment (far under the platform's 2 KiB limit). Framework data lives under `signet`, apart from
+ * anything user-controlled; nothing here ever comes from client input.
  */
-import { chainOf, type ServiceActor, type TokenActor, type UserActor, type WebSocketActor } from '../actor/actor.ts';
-import { isPermission, isRole, type Permission, type Role } from '../policy/permissions.ts';
+import { chainOf, type TokenActor, type WebSocketActor } from '../actor/actor.ts';
+import { isTokenActor } from '../actor/guards.ts';
+import { isPermission, isRole } from '../policy/permissions.ts';
 import type { RoomActorView } from './protocol.ts';
 
-/** The verified actor as the Worker hands it to the room, and as the attachment keeps it. */
-export interface AdmittedActor {
-  readonly type: 'user' | 'service';
-  readonly id: string;
-  readonly organizationId: string;
-  readonly role: Role | null;
-  readonly scopes: readonly Permission[];
-  readonly sessionId: string;
-  /** A service's key creator (the next link of its chain of grants); null for a user. */
-  readonly grantor: string | null;
-  readonly issuedAt: number;
-}
+/** The verified token actor as the Worker hands it to the room, and as the attachment keeps it. */
+export type AdmittedActor = TokenActor & { readonly organizationId: string };
 
 export interface Admission {
   readonly actor: AdmittedActor;
@@ -31,7 +23,7 @@ export interface Admission {
 
 export interface Attachment {
   readonly signet: {
-    readonly v: 1;
+    readonly v: 2;
     readonly connectionId: string;
     readonly roomId: string;
     readonly actor: AdmittedActor;
@@ -39,70 +31,69 @@ export interface Attachment {
   };
 }
 
-export function admittedFrom(actor: TokenActor & { organizationId: string }): AdmittedActor {
-  return actor.type === 'user'
-    ? {
-        type: 'user',
-        id: actor.id,
-        organizationId: actor.organizationId,
-        role: actor.role,
-        scopes: [],
-        sessionId: actor.sessionId,
-        grantor: null,
-        issuedAt: actor.token.issuedAt,
-      }
-    : {
-        type: 'service',
-        id: actor.id,
-        organizationId: actor.organizationId,
-        role: null,
-        scopes: actor.scopes,
-        sessionId: '',
-        grantor: actor.grantor,
-        issuedAt: actor.token.issuedAt,
-      };
+/** The actor a room admits: the verified token actor itself (a plain, JSON-safe value). */
+export function admittedFrom(actor: AdmittedActor): AdmittedActor {
+  return actor;
+}
+
+const isUuidLike = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 64;
+const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+
+/** A stored actor, checked field by field: exactly what a verified token produces, or nothing. */
+function isStoredActor(value: unknown): value is AdmittedActor {
+  if (!isTokenActor(value) || typeof value.organizationId !== 'string') return false;
+  const t = value.token as unknown as { jti?: unknown; issuedAt?: unknown; expiresAt?: unknown } | undefined;
+  if (!t || typeof t.jti !== 'string' || !isNumber(t.issuedAt) || !isNumber(t.expiresAt)) return false;
+  switch (value.type) {
+    case 'user':
+      return isRole(value.role) && typeof value.sessionId === 'string';
+    case 'service':
+      return Array.isArray(value.scopes) && value.scopes.every(isPermission) && isUuidLike(value.grantor);
+    case 'agent':
+      return (
+        Array.isArray(value.scopes) &&
+        value.scopes.every(isPermission) &&
+        value.onBehalfOf?.type === 'user' &&
+        isUuidLike(value.onBehalfOf.id) &&
+        typeof value.name === 'string'
+      );
+  }
 }
 
 /** Reads an attachment back, refusing anything that isn't exactly what a room wrote. */
 export function readAttachment(value: unknown): Attachment['signet'] | null {
   const signet = (value as Attachment | null)?.signet;
-  if (signet?.v !== 1 || typeof signet.connectionId !== 'string') return null;
-  const a = signet.actor;
-  if (!a || (a.type !== 'user' && a.type !== 'service') || typeof a.id !== 'string') return null;
-  if (a.role !== null && !isRole(a.role)) return null;
-  if (!Array.isArray(a.scopes) || !a.scopes.every(isPermission)) return null;
-  if (a.type === 'service' ? typeof a.grantor !== 'string' : a.grantor !== null) return null;
+  if (signet?.v !== 2 || typeof signet.connectionId !== 'string' || typeof signet.roomId !== 'string') return null;
+  if (!isNumber(signet.expiresAt) || !isStoredActor(signet.actor)) return null;
   return signet;
 }
 
 /** The websocket actor (SPEC §1) behind a connection, for policy checks. */
 export function websocketActor(signet: Attachment['signet']): WebSocketActor {
-  const a = signet.actor;
-  const token = { jti: signet.connectionId, issuedAt: a.issuedAt, expiresAt: signet.expiresAt };
-  const inner: UserActor | ServiceActor =
-    a.type === 'user'
-      ? { type: 'user', id: a.id, organizationId: a.organizationId, role: a.role, sessionId: a.sessionId, token }
-      : {
-          type: 'service',
-          id: a.id,
-          organizationId: a.organizationId,
-          scopes: a.scopes,
-          grantor: a.grantor ?? '',
-          token,
-        };
   return {
     type: 'websocket',
-    actor: inner,
+    actor: signet.actor,
     connectionId: signet.connectionId,
     roomId: signet.roomId,
     expiresAt: signet.expiresAt,
   };
 }
 
+/** An actor as the room shows it to everyone (SPEC §4): no scopes, no session, no token facts. */
 export function roomView(actor: AdmittedActor): RoomActorView {
-  return actor.type === 'user' && actor.role
-    ? { type: 'user', id: actor.id, role: actor.role }
-    : { type: actor.type, id: actor.id };
+  switch (actor.type) {
+    case 'user':
+      return actor.role ? { type: 'user', id: actor.id, role: actor.role } : { type: 'user', id: actor.id };
+    case 'service':
+      return { type: 'service', id: actor.id };
+    case 'agent':
+      return {
+        type: 'agent',
+        id: actor.id,
+        onBehalfOf: { type: 'user', id: actor.onBehalfOf.id },
+        name: actor.name,
+      };
+  }
 }
 
 export function actorTag(type: string, id: string): string {
@@ -111,8 +102,9 @@ export function actorTag(type: string, id: string): string {
 
 /**
  * A connection's tags: one per link of its actor's chain of grants, so revoking any link (a member, a
- * key) finds every socket derived from it — a service's sockets are tagged with its key's creator too.
+ * key, a delegation) finds every socket derived from it — a service's sockets are tagged with its key's
+ * creator too, an agent's with its user.
  */
 export function chainTags(signet: Attachment['signet']): string[] {
-  return chainOf(websocketActor(signet).actor).map((link) => actorTag(link.type, link.id));
+  return chainOf(signet.actor).map((link) => actorTag(link.type, link.id));
 }

@@ -22,7 +22,7 @@ export class OrgRooms extends DurableObject<Env> {
   }
 
   /** Closes the actor's connections in every active room of the organization; returns how many. */
-  async revokeActor(type: 'user' | 'service', id: string): Promise<number> {
+  async revokeActor(type: 'user' | 'service' | 'agent', id: string): Promise<number> {
     const closed = await Promise.all(
       (await this.rooms()).map((roomId) => this.env.ROOMS.get(this.env.ROOMS.idFromName(roomId)).revokeActor(type, id)),
     );

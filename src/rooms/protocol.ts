@@ -33,11 +33,10 @@ export const ClientFrame = z.discriminatedUnion('type', [
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
 /** What a room shows of an actor: no token, no scopes. */
-export interface RoomActorView {
-  type: 'user' | 'service';
-  id: string;
-  role?: string;
-}
+/** `{type, id, role?}` for users and services; `{type: "agent", id, onBehalfOf, name}` for agents (SPEC §4). */
+export type RoomActorView =
+  | { type: 'user' | 'service'; id: string; role?: string }
+  | { type: 'agent'; id: string; onBehalfOf: { type: 'user'; id: string }; name: string };
 
 export interface Peer {
   connectionId: string;

@@ -97,7 +97,7 @@ export class DocumentRoom extends DurableObject<Env> {
     const wasEmpty = this.#open().length === 0;
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     const signet: Signet = {
-      v: 1,
+      v: 2,
       connectionId: crypto.randomUUID(),
       roomId: admission.roomId,
       actor: admission.actor,
@@ -173,7 +173,7 @@ export class DocumentRoom extends DurableObject<Env> {
   }
 
   /** Closes the connections of one actor (member removed, role changed, API key revoked): 4003. */
-  async revokeActor(type: 'user' | 'service', id: string): Promise<number> {
+  async revokeActor(type: 'user' | 'service' | 'agent', id: string): Promise<number> {
     const sockets = this.ctx.getWebSockets(actorTag(type, id));
     for (const ws of sockets) ws.close(CLOSE.ACCESS_REVOKED, 'access revoked');
     if (sockets.length > 0) {
@@ -255,6 +255,7 @@ export class DocumentRoom extends DurableObject<Env> {
       roomId: signet.roomId,
       connectionId: signet.connectionId,
       actor: { type: signet.actor.type, id: signet.actor.id },
+      ...(signet.actor.type === 'agent' ? { onBehalfOf: signet.actor.onBehalfOf } : {}),
       organizationId: signet.actor.organizationId,
     });
     if (limits.strikes >= MAX_STRIKES) ws.close(CLOSE.RATE_LIMITED, 'rate limited');

@@ -19,8 +19,23 @@ export function withAudit(ctx: TenantContext, action: string, resourceType: stri
   return sql`with changed as (${change}), ${auditedCte(ctx, action, resourceType)} select changed.* from changed`;
 }
 
-/** Who an audit event names: the tenant, the acting principal and the operation's request id. */
-export type AuditSubject = Pick<TenantContext, 'organizationId' | 'principal' | 'requestId'>;
+/**
+ * Who an audit event names: the tenant, the acting principal, whom it acted for (an agent's user) and
+ * the operation's request id. Without `onBehalfOf`, an agent principal's user is read from its
+ * delegation, so no event of an agent ever lacks it.
+ */
+export type AuditSubject = Pick<TenantContext, 'organizationId' | 'principal' | 'requestId'> & {
+  readonly onBehalfOf?: { readonly type: 'user'; readonly id: string } | null;
+};
+
+function onBehalfOfSql(ctx: AuditSubject): { type: SQL; id: SQL } {
+  if (ctx.onBehalfOf) return { type: sql`${ctx.onBehalfOf.type}`, id: sql`${ctx.onBehalfOf.id}` };
+  if (ctx.principal.type !== 'agent') return { type: sql`null`, id: sql`null` };
+  return {
+    type: sql`'user'`,
+    id: sql`(select user_id::text from delegations where id::text = ${ctx.principal.id})`,
+  };
+}
 
 export type AuditOutcome = 'success' | 'denied' | 'failure';
 
@@ -34,10 +49,12 @@ export function auditedCte(
   resourceType: string,
   outcome: AuditOutcome = 'success',
 ): SQL {
+  const onBehalfOf = onBehalfOfSql(ctx);
   return sql`audited as (
-    insert into audit_events (organization_id, actor_type, actor_id, action, resource_type, resource_id, outcome, request_id)
+    insert into audit_events (organization_id, actor_type, actor_id, action, resource_type, resource_id, outcome, request_id,
+                              on_behalf_of_type, on_behalf_of_id)
     select ${ctx.organizationId}::uuid, ${ctx.principal.type}, ${ctx.principal.id}, ${action}, ${resourceType},
-           changed."resourceId"::text, ${outcome}, ${ctx.requestId}
+           changed."resourceId"::text, ${outcome}, ${ctx.requestId}, ${onBehalfOf.type}, ${onBehalfOf.id}
     from changed
     returning 1
   )`;
@@ -47,6 +64,8 @@ export interface AuditEventView {
   id: string;
   at: string;
   actor: { type: string; id: string };
+  /** An agent's delegating user (SPEC §3). */
+  onBehalfOf?: { type: string; id: string };
   organizationId: string;
   action: string;
   resource: { type: string; id: string };
@@ -82,6 +101,7 @@ export const listAuditEvents = defineAction({
           id: e.id,
           at: e.at.toISOString(),
           actor: { type: e.actorType, id: e.actorId },
+          ...(e.onBehalfOfType && e.onBehalfOfId ? { onBehalfOf: { type: e.onBehalfOfType, id: e.onBehalfOfId } } : {}),
           organizationId: e.organizationId,
           action: e.action,
           resource: { type: e.resourceType, id: e.resourceId },

@@ -30,7 +30,7 @@ import { runScoped } from '../db/session.ts';
 export const REFRESH_MS = 30_000;
 export const MAX_CACHED_ORGANIZATIONS = 5_000;
 
-export type RevocationSubject = 'user' | 'service' | 'organization';
+export type RevocationSubject = 'user' | 'service' | 'agent' | 'organization';
 
 /** `type:id` → revoked at, in milliseconds since the epoch (database clock). */
 export type RevokedSubjects = ReadonlyMap<string, number>;
@@ -217,7 +217,11 @@ export const databaseNow = sql`date_trunc('milliseconds', clock_timestamp())`;
  * revocations strictly increase (at least 1 ms apart), so a token dated just after one revocation
  * (see `exchange-token.ts`) is still dated at or before the next.
  */
-export function revokedCte(organizationId: string, subjectType: 'user' | 'service', subjectId: SQL | string): SQL {
+export function revokedCte(
+  organizationId: string,
+  subjectType: 'user' | 'service' | 'agent',
+  subjectId: SQL | string,
+): SQL {
   return sql`revoked as (
     insert into revocations (organization_id, subject_type, subject_id, revoked_at)
     select ${organizationId}, ${subjectType}, ${subjectId}, ${databaseNow} from changed

@@ -61,7 +61,7 @@ export function closeOrganizationRoomConnections(env: Env, organizationId: strin
 export async function revokeInRooms(
   env: Env,
   organizationId: string,
-  type: 'user' | 'service',
+  type: 'user' | 'service' | 'agent',
   id: string,
 ): Promise<void> {
   await env.ORG_ROOMS.get(env.ORG_ROOMS.idFromName(organizationId)).revokeActor(type, id);

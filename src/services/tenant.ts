@@ -17,7 +17,7 @@
  * its id is well formed (a uuid; else `*`), and an actor's denied attempts are rate-limited
  * (`DENIED_RATE_LIMIT`, per actor): past the limit the answer is 429 and nothing more is written.
  */
-import type { Actor } from '../actor/actor.ts';
+import { type Actor, onBehalfOfActor } from '../actor/actor.ts';
 import { isActor, isGuestActor } from '../actor/guards.ts';
 import type { Context } from '../context.ts';
 import { auditEvents } from '../db/schema.ts';
@@ -31,13 +31,19 @@ export interface TenantContext extends Context<TenantActor> {
   readonly organizationId: string;
   readonly scope: SessionScope;
   /** The audit trail's `actor` for this operation. */
-  readonly principal: { readonly type: 'user' | 'service'; readonly id: string };
+  readonly principal: { readonly type: 'user' | 'service' | 'agent'; readonly id: string };
+  /** Whom the principal acts for: an agent's delegating user; null otherwise (audit `onBehalfOf`). */
+  readonly onBehalfOf: { readonly type: 'user'; readonly id: string } | null;
 }
 
 export interface ActionDefinition<I, O> {
   /** The audit action, e.g. `documents.update`. */
   readonly name: string;
-  readonly permission: Permission;
+  /**
+   * The permission the action needs; `null` for what any actor of the organization may ask for itself
+   * (its own delegations), which the action's own rules then narrow.
+   */
+  readonly permission: Permission | null;
   /** The audit resource type, e.g. `document`. */
   readonly resource: string;
   /** The resource id for a denied event, when the input names one. */
@@ -69,7 +75,9 @@ export function defineAction<I, O>(definition: ActionDefinition<I, O>): Action<I
     const tenant = tenantContext(ctx);
     let result: O;
     try {
-      if (!can(tenant.actor, definition.permission)) throw new InsufficientPermissions(definition.permission);
+      if (definition.permission !== null && !can(tenant.actor, definition.permission)) {
+        throw new InsufficientPermissions(definition.permission);
+      }
       result = await definition.run(tenant, input);
     } catch (error) {
       if (error instanceof InsufficientPermissions) {
@@ -97,6 +105,7 @@ export function tenantContext(ctx: Context): TenantContext {
     actor,
     organizationId,
     principal: { type: actor.type, id: actor.id },
+    onBehalfOf: onBehalfOfActor(actor),
     scope: {
       organizationId,
       actorType: actor.type,
@@ -165,6 +174,8 @@ async function recordDenied<I, O>(
       resourceId,
       outcome: 'denied',
       requestId: ctx.requestId,
+      onBehalfOfType: ctx.onBehalfOf?.type ?? null,
+      onBehalfOfId: ctx.onBehalfOf?.id ?? null,
     }),
   ]);
 }

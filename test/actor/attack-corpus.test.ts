@@ -150,7 +150,7 @@ const cases: Case[] = [
     async () => craftToken(validHeader(), validClaims({ iat: now() - 4000, exp: now() + 60 })),
     'INVALID_TOKEN',
   ],
-  ...(['sub', 'exp', 'iat', 'jti', 'act', 'iss', 'aud', 'sid'] as const).map(
+  ...(['sub', 'exp', 'iat', 'jti', 'actor_type', 'iss', 'aud', 'sid'] as const).map(
     (claim): Case => [
       `missing ${claim}`,
       async () => craftToken(validHeader(), validClaims({ [claim]: undefined })),
@@ -164,8 +164,67 @@ const cases: Case[] = [
     'INVALID_TOKEN',
   ],
   ['exp a string', async () => craftToken(validHeader(), validClaims({ exp: 'tomorrow' })), 'INVALID_TOKEN'],
-  ['act system', async () => craftToken(validHeader(), validClaims({ act: 'system' })), 'INVALID_TOKEN'],
-  ['act unknown', async () => craftToken(validHeader(), validClaims({ act: 'admin' })), 'INVALID_TOKEN'],
+  ['actor_type system', async () => craftToken(validHeader(), validClaims({ actor_type: 'system' })), 'INVALID_TOKEN'],
+  ['actor_type unknown', async () => craftToken(validHeader(), validClaims({ actor_type: 'admin' })), 'INVALID_TOKEN'],
+  // Before RFC 8693 objects, the actor type travelled in a string `act`: such tokens are refused now.
+  [
+    'a string act (the old token shape)',
+    async () => craftToken(validHeader(), validClaims({ actor_type: undefined, act: 'user' })),
+    'INVALID_TOKEN',
+  ],
+  [
+    'a string act next to actor_type',
+    async () => craftToken(validHeader(), validClaims({ act: 'user' })),
+    'INVALID_TOKEN',
+  ],
+  [
+    'an act object on a user token',
+    async () => craftToken(validHeader(), validClaims({ act: { sub: `agent:${crypto.randomUUID()}`, name: 'x' } })),
+    'INVALID_TOKEN',
+  ],
+  ...(
+    [
+      ['a string act', 'agent'],
+      ['no act', undefined],
+      ['act.sub without the agent: prefix', { sub: crypto.randomUUID(), name: 'bot' }],
+      ['act.sub not a uuid', { sub: 'agent:root', name: 'bot' }],
+      ['act with extra members', { sub: `agent:${crypto.randomUUID()}`, name: 'bot', act: { sub: 'x' } }],
+      ['act without a name', { sub: `agent:${crypto.randomUUID()}` }],
+    ] as const
+  ).map(
+    ([name, act]): Case => [
+      `agent token with ${name}`,
+      async () =>
+        craftToken(
+          validHeader(),
+          validClaims({ actor_type: 'agent', org: crypto.randomUUID(), scope: 'documents:read', sid: undefined, act }),
+        ),
+      'INVALID_TOKEN',
+    ],
+  ),
+  [
+    'agent token without an organization',
+    async () =>
+      craftToken(
+        validHeader(),
+        validClaims({
+          actor_type: 'agent',
+          scope: 'documents:read',
+          sid: undefined,
+          act: { sub: `agent:${crypto.randomUUID()}`, name: 'bot' },
+        }),
+      ),
+    'INVALID_TOKEN',
+  ],
+  [
+    'service token without its grantor',
+    async () =>
+      craftToken(
+        validHeader(),
+        validClaims({ actor_type: 'service', org: crypto.randomUUID(), scope: 'documents:read', sid: undefined }),
+      ),
+    'INVALID_TOKEN',
+  ],
   [
     'role unknown',
     async () => craftToken(validHeader(), validClaims({ org: crypto.randomUUID(), role: 'superuser' })),
@@ -182,7 +241,13 @@ const cases: Case[] = [
     async () =>
       craftToken(
         validHeader(),
-        validClaims({ act: 'service', org: crypto.randomUUID(), scope: 'documents:read root', sid: undefined }),
+        validClaims({
+          actor_type: 'service',
+          org: crypto.randomUUID(),
+          scope: 'documents:read root',
+          grantor: crypto.randomUUID(),
+          sid: undefined,
+        }),
       ),
     'INVALID_TOKEN',
   ],

@@ -110,7 +110,8 @@ describe('POST /v1/auth/token', () => {
         audience: env.ACTOR_AUDIENCE,
       });
       expect(protectedHeader).toMatchObject({ alg: 'EdDSA', typ: 'actor+jwt' });
-      expect(payload).toMatchObject({ act: 'user' });
+      expect(payload).toMatchObject({ actor_type: 'user' });
+      expect(payload.act).toBeUndefined();
     });
   });
 

@@ -82,4 +82,33 @@ describe('rebuildActor', () => {
       await expect(rebuildActor(database(), ref)).rejects.toMatchObject({ code: 'INSUFFICIENT_PERMISSIONS' });
     }
   });
+
+  it('rebuilds an agent from its delegation, capped by what its user may do now; an ended one is refused', async () => {
+    const org = await createTenant();
+    const exchanged = await call('POST', '/v1/auth/token', {
+      body: {
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: org.tokens.editor,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        scope: 'documents:read documents:write',
+        agent: { name: 'exporter' },
+      },
+    });
+    const id = (exchanged.body as { delegation_id: string }).delegation_id;
+    const ref = { type: 'agent', id, organizationId: org.id } as const;
+    expect(await rebuildActor(database(), ref)).toMatchObject({
+      type: 'agent',
+      onBehalfOf: { type: 'user', id: org.userIds.editor },
+      name: 'exporter',
+      scopes: ['documents:read', 'documents:write'],
+    });
+    await call('PATCH', `/v1/members/${org.userIds.editor}`, { token: org.tokens.owner, body: { role: 'viewer' } });
+    expect(await rebuildActor(database(), ref)).toMatchObject({ scopes: ['documents:read'] });
+    const viewer = await call('POST', '/v1/auth/token', {
+      body: { grant_type: 'dev', email: org.emails.editor, organization: org.slug },
+    });
+    const token = (viewer.body as { access_token: string }).access_token;
+    expect((await call('DELETE', `/v1/delegations/${id}`, { token })).status).toBe(204);
+    await expect(rebuildActor(database(), ref)).rejects.toMatchObject({ code: 'INSUFFICIENT_PERMISSIONS' });
+  });
 });

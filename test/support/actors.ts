@@ -71,11 +71,11 @@ export async function signedToken(subject: ActorTokenSubject, options: { ttlSeco
 }
 
 export function userSubject(org: string | null = crypto.randomUUID(), role: Role | null = 'editor'): ActorTokenSubject {
-  return { act: 'user', sub: crypto.randomUUID(), org, role: org ? role : null, sid: crypto.randomUUID() };
+  return { type: 'user', sub: crypto.randomUUID(), org, role: org ? role : null, sid: crypto.randomUUID() };
 }
 
 export function serviceSubject(scopes: Permission[] = ['documents:read']): ActorTokenSubject {
-  return { act: 'service', sub: crypto.randomUUID(), org: crypto.randomUUID(), scopes, grantor: crypto.randomUUID() };
+  return { type: 'service', sub: crypto.randomUUID(), org: crypto.randomUUID(), scopes, grantor: crypto.randomUUID() };
 }
 
 /** The suite's private signing JWKs (index 0 signs). */
@@ -120,7 +120,7 @@ export function validClaims(overrides: Record<string, unknown> = {}): Record<str
     iat: t,
     exp: t + 600,
     jti: crypto.randomUUID(),
-    act: 'user',
+    actor_type: 'user',
     sid: crypto.randomUUID(),
     ...overrides,
   };

@@ -76,7 +76,7 @@ async function makeFixture(alg) {
   const keys = await loadActorKeys(rawKeys);
   const { token } = await signActorToken(
     keys,
-    { act: 'user', sub: crypto.randomUUID(), org: ORGANIZATION, role: 'editor', sid: crypto.randomUUID() },
+    { type: 'user', sub: crypto.randomUUID(), org: ORGANIZATION, role: 'editor', sid: crypto.randomUUID() },
     { issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 3600 },
   );
   const [header, payload, signature] = token.split('.');

@@ -1,6 +1,8 @@
 /** The claims of an actor token (SPEC §2) and the limits on its lifetime. */
 
 export const ACTOR_TOKEN_TYPE = 'actor+jwt';
+/** The `act.sub` of an agent token: `agent:<delegation id>`. */
+export const AGENT_SUBJECT_PREFIX = 'agent:';
 export const MAX_LIFETIME_SECONDS = 3600;
 export const DEFAULT_LIFETIME_SECONDS = 900;
 export const MAX_CLOCK_TOLERANCE_SECONDS = 30;
@@ -14,7 +16,9 @@ export interface ActorTokenClaims {
   iat: number;
   exp: number;
   jti: string;
-  act: 'user' | 'service';
+  actor_type: 'user' | 'service' | 'agent';
+  /** Agent tokens only (RFC 8693 §4.1): the party acting for `sub`. */
+  act?: { sub: string; name: string };
   org?: string;
   role?: string;
   scope?: string;

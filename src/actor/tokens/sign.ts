@@ -1,15 +1,18 @@
 /**
  * Issues actor tokens: JWS compact, `typ: actor+jwt`, signed by the first key of `ACTOR_SIGNING_KEYS`.
- * Only `user` and `service` tokens exist: the system actor never has one.
+ * The actor's type is the `actor_type` claim: `user`, `service` or `agent` — the system actor never has
+ * a token. An agent token's `sub` is its user and its RFC 8693 actor claim `act` names the agent:
+ * `{ sub: "agent:<delegation id>", name }`; no other token carries `act`.
  */
 import { SignJWT } from 'jose';
 import type { Permission, Role } from '../../policy/permissions.ts';
-import { ACTOR_TOKEN_TYPE, clampLifetime } from './claims.ts';
+import { ACTOR_TOKEN_TYPE, AGENT_SUBJECT_PREFIX, clampLifetime } from './claims.ts';
 import type { ActorKeys } from './keys.ts';
 
 export type ActorTokenSubject =
-  | { act: 'user'; sub: string; org: string | null; role: Role | null; sid: string }
-  | { act: 'service'; sub: string; org: string; scopes: readonly Permission[]; grantor: string };
+  | { type: 'user'; sub: string; org: string | null; role: Role | null; sid: string }
+  | { type: 'service'; sub: string; org: string; scopes: readonly Permission[]; grantor: string }
+  | { type: 'agent'; sub: string; org: string; scopes: readonly Permission[]; delegation: string; name: string };
 
 export interface SignOptions {
   issuer: string;
@@ -32,7 +35,7 @@ export interface IssuedToken {
 
 /**
  * @example
- * const { token } = await signActorToken(keys, { act: 'user', sub: userId, org, role: 'editor', sid }, { issuer, audience })
+ * const { token } = await signActorToken(keys, { type: 'user', sub: userId, org, role: 'editor', sid }, { issuer, audience })
  */
 export async function signActorToken(
   keys: ActorKeys,
@@ -43,17 +46,25 @@ export async function signActorToken(
   const ttl = clampLifetime(options.ttlSeconds);
   const exp = Math.floor(now) + ttl;
   const jti = crypto.randomUUID();
-  const payload: Record<string, unknown> = { act: subject.act };
-  if (subject.act === 'user') {
-    if (subject.org) {
+  const payload: Record<string, unknown> = { actor_type: subject.type };
+  switch (subject.type) {
+    case 'user':
+      if (subject.org) {
+        payload.org = subject.org;
+        payload.role = subject.role;
+      }
+      payload.sid = subject.sid;
+      break;
+    case 'service':
       payload.org = subject.org;
-      payload.role = subject.role;
-    }
-    payload.sid = subject.sid;
-  } else {
-    payload.org = subject.org;
-    payload.scope = subject.scopes.join(' ');
-    payload.grantor = subject.grantor;
+      payload.scope = subject.scopes.join(' ');
+      payload.grantor = subject.grantor;
+      break;
+    case 'agent':
+      payload.org = subject.org;
+      payload.scope = subject.scopes.join(' ');
+      payload.act = { sub: `${AGENT_SUBJECT_PREFIX}${subject.delegation}`, name: subject.name };
+      break;
   }
   const token = await new SignJWT(payload)
     .setProtectedHeader({ alg: keys.signing.alg, kid: keys.signing.kid, typ: ACTOR_TOKEN_TYPE })

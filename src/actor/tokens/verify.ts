@@ -4,10 +4,12 @@
  *
  * - The key comes from our key set by `kid` alone: embedded `jwk`, `jku`, `x5u`, `x5c` are ignored,
  *   and a `kid` we don't hold is refused. The header's `alg` must equal that key's `alg`.
- * - `typ` must be `actor+jwt`; `crit` is refused; `iss`, `aud`, `sub`, `iat`, `exp`, `jti`, `act` are
- *   required and typed; lifetime (`exp - iat`) at most 1 h; clock tolerance at most 30 s.
- * - `act` is `user` or `service`. Nothing else — `system` above all — is ever accepted. A service
- *   token also names its key's creator (`grantor`), the next link of its chain of grants.
+ * - `typ` must be `actor+jwt`; `crit` is refused; `iss`, `aud`, `sub`, `iat`, `exp`, `jti`,
+ *   `actor_type` are required and typed; lifetime (`exp - iat`) at most 1 h; clock tolerance at most 30 s.
+ * - `actor_type` is `user`, `service` or `agent`. Nothing else — `system` above all — is ever accepted.
+ *   A service token also names its key's creator (`grantor`), the next link of its chain of grants. An
+ *   agent token's `sub` is its user and `act` is RFC 8693's object `{ sub: "agent:<id>", name }`; `act`
+ *   on any other token, or an `act` that is not exactly that object (a string above all), is refused.
  *
  * Failures throw `InvalidToken` or `TokenExpired` with fixed messages: never the token, never jose's
  * message.
@@ -22,9 +24,10 @@
 import { base64url } from 'jose';
 import { InvalidToken, TokenExpired } from '../../errors.ts';
 import { isPermission, isRole, type Permission } from '../../policy/permissions.ts';
-import type { ServiceActor, TokenActor, UserActor } from '../actor.ts';
+import type { AgentActor, ServiceActor, TokenActor, UserActor } from '../actor.ts';
 import {
   ACTOR_TOKEN_TYPE,
+  AGENT_SUBJECT_PREFIX,
   isExpired,
   MAX_CLOCK_TOLERANCE_SECONDS,
   MAX_LIFETIME_SECONDS,
@@ -45,6 +48,8 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The registered claims every actor token must carry (jose's `requiredClaims` plus `iss`/`aud`). */
 const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'iat', 'exp', 'jti'] as const;
+/** An agent's name is a label for people: short. */
+const MAX_AGENT_NAME_LENGTH = 100;
 /** WebCrypto parameters per allowed algorithm, as jose uses them (fixed by the key, never by the token). */
 const SIGNATURE: Record<ActorAlgorithm, { name: string; hash?: string }> = {
   EdDSA: { name: 'Ed25519' },
@@ -62,7 +67,7 @@ const MAX_KNOWN_HEADERS = 32;
 /**
  * @example
  * const actor = await verifyActorToken(token, keys, { issuer: env.ACTOR_ISSUER, audience: env.ACTOR_AUDIENCE })
- * actor.type // 'user' | 'service'
+ * actor.type // 'user' | 'service' | 'agent'
  */
 export async function verifyActorToken(token: string, keys: ActorKeys, options: VerifyOptions): Promise<TokenActor> {
   if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) throw new InvalidToken();
@@ -154,16 +159,18 @@ function checkRegisteredClaims(
 }
 
 function actorFromClaims(claims: Record<string, unknown>): TokenActor {
-  const { sub, iat, exp, jti, act, org } = claims;
+  const { sub, iat, exp, jti, actor_type: type, act, org } = claims;
   if (typeof sub !== 'string' || typeof jti !== 'string' || jti.length === 0 || jti.length > 128)
     throw new InvalidToken();
   if (typeof iat !== 'number' || typeof exp !== 'number' || exp <= iat || exp - iat > MAX_LIFETIME_SECONDS) {
     throw new InvalidToken();
   }
   if (org !== undefined && (typeof org !== 'string' || !UUID.test(org))) throw new InvalidToken();
+  // `act` is RFC 8693's actor object, and only an agent token has one.
+  if (type !== 'agent' && act !== undefined) throw new InvalidToken();
   const token = { jti, issuedAt: iat, expiresAt: exp };
 
-  if (act === 'user') {
+  if (type === 'user') {
     const { role, sid } = claims;
     if (!UUID.test(sub) || typeof sid !== 'string' || sid.length === 0 || sid.length > 128) throw new InvalidToken();
     if (org === undefined ? role !== undefined : !isRole(role)) throw new InvalidToken();
@@ -177,23 +184,54 @@ function actorFromClaims(claims: Record<string, unknown>): TokenActor {
     };
     return Object.freeze(actor);
   }
-  if (act === 'service') {
-    const { scope, grantor } = claims;
-    if (!UUID.test(sub) || org === undefined || typeof scope !== 'string') throw new InvalidToken();
+  if (type === 'service') {
+    const { grantor } = claims;
+    if (!UUID.test(sub) || org === undefined) throw new InvalidToken();
     // The key's creator: a service token without its chain of grants is refused.
     if (typeof grantor !== 'string' || !UUID.test(grantor)) throw new InvalidToken();
-    const scopes = scope === '' ? [] : scope.split(' ');
-    if (!scopes.every(isPermission) || new Set(scopes).size !== scopes.length) throw new InvalidToken();
     const actor: ServiceActor = {
       type: 'service',
       id: sub,
       organizationId: org as string,
-      scopes: Object.freeze(scopes as Permission[]),
+      scopes: scopesOf(claims.scope),
       grantor,
       token,
     };
     return Object.freeze(actor);
   }
-  // `system`, a custom type, a missing or mistyped `act`: no token can produce any of these.
+  if (type === 'agent') {
+    if (!UUID.test(sub) || org === undefined) throw new InvalidToken();
+    const { id, name } = agentOf(act);
+    const actor: AgentActor = {
+      type: 'agent',
+      id,
+      organizationId: org as string,
+      onBehalfOf: Object.freeze({ type: 'user' as const, id: sub }),
+      name,
+      scopes: scopesOf(claims.scope),
+      token,
+    };
+    return Object.freeze(actor);
+  }
+  // `system`, a custom type, a missing or mistyped `actor_type`: no token can produce any of these.
   throw new InvalidToken();
+}
+
+/** A space-separated list of known permissions, none repeated. */
+function scopesOf(scope: unknown): readonly Permission[] {
+  if (typeof scope !== 'string') throw new InvalidToken();
+  const scopes = scope === '' ? [] : scope.split(' ');
+  if (!scopes.every(isPermission) || new Set(scopes).size !== scopes.length) throw new InvalidToken();
+  return Object.freeze(scopes as Permission[]);
+}
+
+/** RFC 8693's `act` of an agent token: exactly `{ sub: "agent:<delegation id>", name }`. */
+function agentOf(act: unknown): { id: string; name: string } {
+  if (typeof act !== 'object' || act === null || Array.isArray(act)) throw new InvalidToken();
+  const { sub, name, ...rest } = act as Record<string, unknown>;
+  if (Object.keys(rest).length > 0 || typeof sub !== 'string' || typeof name !== 'string') throw new InvalidToken();
+  if (!sub.startsWith(AGENT_SUBJECT_PREFIX)) throw new InvalidToken();
+  const id = sub.slice(AGENT_SUBJECT_PREFIX.length);
+  if (!UUID.test(id) || name.length === 0 || name.length > MAX_AGENT_NAME_LENGTH) throw new InvalidToken();
+  return { id, name };
 }

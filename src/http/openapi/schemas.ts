@@ -37,8 +37,10 @@ export const ErrorEnvelope = z
 
 export const ActorView = z
   .object({
-    type: z.enum(['user', 'service', 'guest', 'system', 'websocket']),
+    type: z.enum(['user', 'service', 'agent', 'guest', 'system', 'websocket']),
     id: z.string().optional(),
+    onBehalfOf: z.object({ type: z.literal('user'), id }).optional(),
+    name: z.string().optional(),
     organizationId: id.nullable().optional(),
     role: z.enum(ROLES).nullable().optional(),
     permissions: z.array(z.enum(PERMISSIONS)).optional(),
@@ -50,7 +52,18 @@ export const ActorView = z
   .meta({ id: 'Actor', description: 'The actor a request is performed by (SPEC §1).' });
 
 export const TokenResponse = z
-  .object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number().int(), actor: ActorView })
+  .object({
+    access_token: z.string(),
+    token_type: z.literal('Bearer'),
+    expires_in: z.number().int(),
+    actor: ActorView,
+    issued_token_type: z
+      .literal('urn:ietf:params:oauth:token-type:access_token')
+      .optional()
+      .describe('Token exchange (RFC 8693) only.'),
+    scope: z.string().optional().describe('Token exchange only: the agent token’s scopes.'),
+    delegation_id: id.optional().describe('Token exchange only: the delegation the agent token stands for.'),
+  })
   .meta({ id: 'TokenResponse' });
 
 export const Membership = z
@@ -102,11 +115,23 @@ export const ApiKey = z
   })
   .meta({ id: 'ApiKey' });
 
+export const Delegation = z
+  .object({
+    id,
+    agent: z.object({ name: z.string() }),
+    scopes: z.array(z.enum(PERMISSIONS)),
+    createdAt: timestamp,
+    expiresAt: timestamp,
+    endedAt: timestamp.nullable(),
+  })
+  .meta({ id: 'Delegation' });
+
 export const AuditEvent = z
   .object({
     id,
     at: timestamp,
     actor: z.object({ type: z.string(), id: z.string() }),
+    onBehalfOf: z.object({ type: z.string(), id: z.string() }).optional(),
     organizationId: id,
     action: z.string(),
     resource: z.object({ type: z.string(), id: z.string() }),

@@ -7,6 +7,8 @@
  *   `organization` (id or slug) the user must be a member and the token carries the membership's role.
  * - `api_key`: an API key secret → a service actor with the key's scopes, never more than its creator
  *   may do now (scopes ∩ the creator's current role), naming the creator as its `grantor`.
+ * - RFC 8693 token exchange: a member's own user token → an agent acting for them, with a delegation
+ *   record (`../delegations.ts`); scopes ⊆ what the user may do now.
  * - `dev` (only when `ENVIRONMENT=development`): an email → a user, as `id_token` but without an IdP.
  *
  * Loading the user or the key is a bootstrap action of the system actor (SPEC §1).
@@ -22,7 +24,7 @@ import * as z from 'zod';
 import type { TokenActor } from '../../actor/actor.ts';
 import { type IdpIdentity, verifyIdToken } from '../../actor/idp.ts';
 import { systemActor } from '../../actor/system.ts';
-import { clampLifetime } from '../../actor/tokens/claims.ts';
+import { clampLifetime, MAX_LIFETIME_SECONDS, MAX_TOKEN_LENGTH } from '../../actor/tokens/claims.ts';
 import { loadActorKeys } from '../../actor/tokens/keys.ts';
 import { type ActorTokenSubject, signActorToken } from '../../actor/tokens/sign.ts';
 import type { Context } from '../../context.ts';
@@ -39,7 +41,9 @@ import { runScoped } from '../../db/session.ts';
 import { InvalidToken, NotFound, TokenRevoked, ValidationFailed } from '../../errors.ts';
 import { capToGrantor } from '../../policy/authorize.ts';
 import { assertSystemAction } from '../../policy/bootstrap.ts';
-import { isRole, type Role } from '../../policy/permissions.ts';
+import { isPermission, isRole, type Permission, type Role } from '../../policy/permissions.ts';
+import { createDelegation } from '../delegations.ts';
+import { resolveBearer } from '../resolve-bearer.ts';
 import { databaseNow } from '../revocations.ts';
 import { hashApiKeySecret, looksLikeApiKeySecret } from './api-key-secret.ts';
 import { type ActorView, actorView } from './views.ts';
@@ -62,14 +66,53 @@ const DevGrant = z.strictObject({
   ttl_seconds: z.number().int().min(5).max(3600).optional(),
 });
 
+/** RFC 8693 token exchange: a user's own Signet token → an agent acting for them (SPEC §2). */
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** A space-separated list of known permissions: none unknown, none repeated, at least one. */
+const ScopeList = z
+  .string()
+  .max(1000)
+  .transform((value, ctx) => {
+    const scopes = value.split(' ');
+    if (value === '' || scopes.some((s) => s === '')) {
+      ctx.addIssue({ code: 'custom', message: 'scope is a non-empty, single-space-separated list of permissions' });
+      return z.NEVER;
+    }
+    const unknown = scopes.filter((s) => !isPermission(s));
+    if (unknown.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `unknown permission in scope` });
+      return z.NEVER;
+    }
+    if (new Set(scopes).size !== scopes.length) {
+      ctx.addIssue({ code: 'custom', message: 'scope must not repeat a permission' });
+      return z.NEVER;
+    }
+    return scopes as Permission[];
+  });
+
+const TokenExchangeGrant = z.strictObject({
+  grant_type: z.literal(TOKEN_EXCHANGE_GRANT),
+  subject_token: z.string().min(1).max(MAX_TOKEN_LENGTH),
+  subject_token_type: z.literal(ACCESS_TOKEN_TYPE),
+  scope: ScopeList,
+  agent: z.strictObject({ name: z.string().trim().min(1).max(100) }),
+  ttl_seconds: z.number().int().min(5).max(MAX_LIFETIME_SECONDS).optional(),
+});
+
 /** The grants a deployment accepts: `dev` exists only in development; elsewhere it is an unknown grant type. */
 export function grantSchema(environment: string) {
   return environment === 'development'
-    ? z.discriminatedUnion('grant_type', [IdTokenGrant, ApiKeyGrant, DevGrant])
-    : z.discriminatedUnion('grant_type', [IdTokenGrant, ApiKeyGrant]);
+    ? z.discriminatedUnion('grant_type', [IdTokenGrant, ApiKeyGrant, TokenExchangeGrant, DevGrant])
+    : z.discriminatedUnion('grant_type', [IdTokenGrant, ApiKeyGrant, TokenExchangeGrant]);
 }
 
-export type Grant = z.infer<typeof IdTokenGrant> | z.infer<typeof ApiKeyGrant> | z.infer<typeof DevGrant>;
+export type Grant =
+  | z.infer<typeof IdTokenGrant>
+  | z.infer<typeof ApiKeyGrant>
+  | z.infer<typeof TokenExchangeGrant>
+  | z.infer<typeof DevGrant>;
 
 export interface TokenResponse {
   access_token: string;
@@ -98,7 +141,62 @@ export async function exchangeToken(ctx: Context, grant: Grant): Promise<TokenRe
     }
     case 'api_key':
       return signAuthority(ctx, await readApiKeyAuthority(ctx, grant.api_key), undefined);
+    case TOKEN_EXCHANGE_GRANT:
+      return exchangeForAgent(ctx, grant);
   }
+}
+
+/** The token-exchange response (RFC 8693 §2.2.1): the token, plus the delegation it stands for. */
+export interface AgentTokenResponse extends TokenResponse {
+  issued_token_type: typeof ACCESS_TOKEN_TYPE;
+  scope: string;
+  delegation_id: string;
+}
+
+/**
+ * A member's own user token → an agent token for a delegation written now. Its scopes must be a subset
+ * of what the user may do *now* (read share-locked, like any exchange) and never what isn't delegable;
+ * it lives at most the subject token's remaining life and an hour.
+ */
+async function exchangeForAgent(ctx: Context, grant: z.infer<typeof TokenExchangeGrant>): Promise<AgentTokenResponse> {
+  const subject = await resolveBearer(grant.subject_token, ctx.env, () => ctx.db);
+  if (subject.type !== 'user' || subject.organizationId === null) {
+    throw new ValidationFailed([
+      { path: 'subject_token', message: "The subject token must be an organization member's own user token." },
+    ]);
+  }
+  const authority = await readUserAuthority(ctx, subject.id, subject.organizationId);
+  const roleNow = authority.subject.type === 'user' ? authority.subject.role : null;
+  if (!roleNow) throw new NotFound('No such organization, or not a member of it.');
+  const issuedAtMs = Math.max(authority.readAt, authority.notBefore);
+  const start = Math.floor(issuedAtMs / 1000);
+  const wanted = grant.ttl_seconds ?? clampLifetime(Number(ctx.env.ACTOR_TOKEN_TTL_SECONDS ?? '') || undefined);
+  const expiresAt = Math.min(subject.token.expiresAt, start + Math.min(wanted, MAX_LIFETIME_SECONDS));
+  if (expiresAt - start < 5) {
+    throw new ValidationFailed([{ path: 'subject_token', message: 'The subject token expires too soon to delegate.' }]);
+  }
+  const delegation = await createDelegation(
+    { ...ctx, actor: subject },
+    { name: grant.agent.name, scopes: grant.scope, roleNow, expiresAt: new Date(expiresAt * 1000) },
+  );
+  const response = await signSubject(
+    ctx,
+    {
+      type: 'agent',
+      sub: subject.id,
+      org: subject.organizationId,
+      scopes: grant.scope,
+      delegation: delegation.id,
+      name: grant.agent.name,
+    },
+    { now: issuedAtMs / 1000, ttlSeconds: expiresAt - start },
+  );
+  return {
+    ...response,
+    issued_token_type: ACCESS_TOKEN_TYPE,
+    scope: grant.scope.join(' '),
+    delegation_id: delegation.id,
+  };
 }
 
 /**
@@ -200,7 +298,7 @@ export async function readUserAuthority(
 ): Promise<Authority> {
   const { db } = ctx;
   const subject = (org: string | null, role: Role | null): ActorTokenSubject => ({
-    act: 'user',
+    type: 'user',
     sub: userId,
     org,
     role,
@@ -286,7 +384,7 @@ export async function readApiKeyAuthority(ctx: Context, secret: string): Promise
   const creator = creators[0];
   const scopes = capToGrantor(key.scopes, creator?.role);
   return {
-    subject: { act: 'service', sub: key.id, org: key.organizationId, scopes, grantor: key.createdBy },
+    subject: { type: 'service', sub: key.id, org: key.organizationId, scopes, grantor: key.createdBy },
     readAt: millisecondsOf(clock),
     notBefore: after(creatorRevoked.map((r) => r.at)),
   };
@@ -298,36 +396,65 @@ export async function signAuthority(
   authority: Authority,
   ttlSeconds: number | undefined,
 ): Promise<TokenResponse> {
-  const { subject } = authority;
-  const keys = await loadActorKeys(ctx.env.ACTOR_SIGNING_KEYS);
   const fallback = clampLifetime(Number(ctx.env.ACTOR_TOKEN_TTL_SECONDS ?? '') || undefined);
+  // Dated by the read, to the millisecond (a NumericDate may be fractional, RFC 7519 §2).
+  const now = Math.max(authority.readAt, authority.notBefore) / 1000;
+  return signSubject(ctx, authority.subject, { now, ttlSeconds: ttlSeconds ?? fallback });
+}
+
+async function signSubject(
+  ctx: Context,
+  subject: ActorTokenSubject,
+  timing: { now: number; ttlSeconds: number },
+): Promise<TokenResponse> {
+  const keys = await loadActorKeys(ctx.env.ACTOR_SIGNING_KEYS);
   const issued = await signActorToken(keys, subject, {
     issuer: ctx.env.ACTOR_ISSUER,
     audience: ctx.env.ACTOR_AUDIENCE,
-    ttlSeconds: ttlSeconds ?? fallback,
-    // Dated by the read, to the millisecond (a NumericDate may be fractional, RFC 7519 §2).
-    now: Math.max(authority.readAt, authority.notBefore) / 1000,
+    ttlSeconds: timing.ttlSeconds,
+    now: timing.now,
   });
   const token = { jti: issued.jti, issuedAt: issued.issuedAt, expiresAt: issued.expiresAt };
-  const actor: TokenActor =
-    subject.act === 'user'
-      ? {
-          type: 'user',
-          id: subject.sub,
-          organizationId: subject.org,
-          role: subject.role,
-          sessionId: subject.sid,
-          token,
-        }
-      : {
-          type: 'service',
-          id: subject.sub,
-          organizationId: subject.org,
-          scopes: subject.scopes,
-          grantor: subject.grantor,
-          token,
-        };
-  return { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, actor: actorView(actor) };
+  return {
+    access_token: issued.token,
+    token_type: 'Bearer',
+    expires_in: issued.expiresIn,
+    actor: actorView(actorOf(subject, token)),
+  };
+}
+
+/** The actor a token for `subject` proves (as the verifier will build it). */
+function actorOf(subject: ActorTokenSubject, token: TokenActor['token']): TokenActor {
+  switch (subject.type) {
+    case 'user':
+      return {
+        type: 'user',
+        id: subject.sub,
+        organizationId: subject.org,
+        role: subject.role,
+        sessionId: subject.sid,
+        token,
+      };
+    case 'service':
+      return {
+        type: 'service',
+        id: subject.sub,
+        organizationId: subject.org,
+        scopes: subject.scopes,
+        grantor: subject.grantor,
+        token,
+      };
+    case 'agent':
+      return {
+        type: 'agent',
+        id: subject.delegation,
+        organizationId: subject.org,
+        onBehalfOf: { type: 'user', id: subject.sub },
+        name: subject.name,
+        scopes: subject.scopes,
+        token,
+      };
+  }
 }
 
 function toRole(value: string | null | undefined): Role | null {

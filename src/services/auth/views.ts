@@ -13,6 +13,15 @@ export type ActorView =
       expiresAt: string;
     }
   | { type: 'service'; id: string; organizationId: string; scopes: string[]; expiresAt: string }
+  | {
+      type: 'agent';
+      id: string;
+      organizationId: string;
+      onBehalfOf: { type: 'user'; id: string };
+      name: string;
+      scopes: string[];
+      expiresAt: string;
+    }
   | { type: 'guest'; requestId: string }
   | { type: 'system'; reason: string }
   | { type: 'websocket'; connectionId: string; roomId: string; actor: ActorView };
@@ -34,6 +43,16 @@ export function actorView(actor: BuiltInActor): ActorView {
         type: 'service',
         id: actor.id,
         organizationId: actor.organizationId,
+        scopes: [...actor.scopes],
+        expiresAt: new Date(actor.token.expiresAt * 1000).toISOString(),
+      };
+    case 'agent':
+      return {
+        type: 'agent',
+        id: actor.id,
+        organizationId: actor.organizationId,
+        onBehalfOf: { type: 'user', id: actor.onBehalfOf.id },
+        name: actor.name,
         scopes: [...actor.scopes],
         expiresAt: new Date(actor.token.expiresAt * 1000).toISOString(),
       };

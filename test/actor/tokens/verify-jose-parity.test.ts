@@ -144,7 +144,7 @@ describe('verifyActorToken agrees with jose', () => {
             exp: c.exp,
             nbf: c.nbf,
             jti: c.jti,
-            act: 'user',
+            actor_type: 'user',
             sid: 's-1',
           };
           let token = await sign(header, claims, jwk);
