@@ -23,6 +23,7 @@ import { runScoped } from '../../db/session.ts';
 import { InvalidToken, NotFound, TokenRevoked, ValidationFailed } from '../../errors.ts';
 import { assertSystemAction } from '../../policy/bootstrap.ts';
 import { isPermission, isRole, type Permission, permissionsOf } from '../../policy/permissions.ts';
+import { assertCleanText } from '../../text.ts';
 import { hashApiKeySecret, looksLikeApiKeySecret } from './api-key-secret.ts';
 import { type ActorView, actorView } from './views.ts';
 
@@ -73,6 +74,12 @@ export async function exchangeToken(ctx: Context, grant: Grant): Promise<TokenRe
         throw new ValidationFailed([{ path: 'grant_type', message: 'No identity provider is configured.' }]);
       }
       const identity = await verifyIdToken(grant.id_token, { jwksUrl, issuer, audience });
+      // SPEC §3 "Text input": the claims are text the API accepts, refused like a body's (never a driver 500).
+      assertCleanText({
+        'id_token.sub': identity.subject,
+        'id_token.email': identity.email,
+        'id_token.name': identity.name,
+      });
       return issueForUser(ctx, identity.email, identity.name, grant.organization, undefined);
     }
     case 'api_key':
