@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   }
 
   await applyMigrations(databaseUrl);
-  const bridge = await startNeonBridge();
+  const bridge = await startNeonBridge({ database: databaseUrl });
   const { generated } = await ensureDevSigningKeys(`${root}.dev.vars`);
   if (generated) console.log('signet dev: generated a development signing key into .dev.vars');
   const seed = await seedDemo(databaseUrl);
@@ -56,11 +56,14 @@ async function main(): Promise<void> {
   // Local values for wrangler, in a git-ignored file so a DATABASE_URL password is never printed.
   const localVars = `${stateDir}/dev.env`;
   mkdirSync(stateDir, { recursive: true });
-  writeFileSync(
-    localVars,
-    [`ENVIRONMENT=development`, `DATABASE_URL=${databaseUrl}`, `DATABASE_PROXY_URL=${bridge.url}`, ''].join('\n'),
-    { mode: 0o600 },
-  );
+  // The Worker's DATABASE_URL is the bridge's connection string: the database's, with the bridge's per-run
+  // secret as its password (a password of DATABASE_URL itself stays with the bridge).
+  const workerVars = [
+    `ENVIRONMENT=development`,
+    `DATABASE_URL=${bridge.connectionString}`,
+    `DATABASE_PROXY_URL=${bridge.url}`,
+  ];
+  writeFileSync(localVars, [...workerVars, ''].join('\n'), { mode: 0o600 });
 
   const wrangler = spawn(
     process.execPath,

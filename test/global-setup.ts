@@ -15,6 +15,7 @@ import { startNeonBridge } from '../scripts/lib/neon-bridge.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
+    /** The Worker's DATABASE_URL: the bridge's connection string (scripts/lib/neon-bridge.ts), with its secret. */
     databaseUrl: string;
     databaseProxyUrl: string;
     /** The fault proxy in front of the bridge (scripts/lib/fault-proxy.ts), for test/hardening/faults.test.ts. */
@@ -32,13 +33,14 @@ export default async function setup(project: TestProject) {
   const embedded = external ? undefined : await startEmbeddedPostgres();
   const databaseUrl = external ?? embedded!.url;
   await applyMigrations(databaseUrl);
-  const bridge = await startNeonBridge();
+  // The Worker gets the bridge's connection string: the database's, with the bridge's per-run secret as password.
+  const bridge = await startNeonBridge({ database: databaseUrl });
   const idp = await startLocalIdp();
   const faultProxy = await startFaultProxy(bridge.url);
   // Two keys: the first (EdDSA) signs; the second (ES256) is a previous key that must still verify.
   const current = JSON.parse(await generateSigningKeySet('EdDSA')).keys;
   const previous = JSON.parse(await generateSigningKeySet('ES256')).keys;
-  project.provide('databaseUrl', databaseUrl);
+  project.provide('databaseUrl', bridge.connectionString);
   project.provide('databaseProxyUrl', bridge.url);
   project.provide('faultProxyUrl', faultProxy.url);
   project.provide('databaseKind', external ? 'postgres' : 'embedded');

@@ -4,14 +4,25 @@
  *
  * - `POST /sql` speaks Neon's HTTP query protocol: one query, or a batch `{ queries }` run as one
  *   transaction (the `Neon-Batch-*` headers choose its isolation), results as raw text in array mode.
- * - `GET /v2?address=host:port` upgraded to a WebSocket is piped to that Postgres over TCP, as Neon's
- *   WebSocket proxy does for the driver's `Pool`/`Client`.
+ * - `GET /v2?address=host:port&secret=…` upgraded to a WebSocket is piped to the database over TCP, as
+ *   Neon's WebSocket proxy does for the driver's `Pool`/`Client`.
+ *
+ * It runs SQL as the database's own user (a superuser locally), so it is locked to its one caller, the
+ * Worker (issue 13: a web page in the developer's browser must not reach it):
+ * - a **per-run secret** (random, made at start) is the password of the connection string the Worker
+ *   gets (`connectionString`, its `DATABASE_URL`); `/sql` needs it in `Neon-Connection-String`, `/v2`
+ *   as `secret` — missing or wrong is 401. The real password, if any, stays here and never reaches the Worker;
+ * - it reaches **one database**: the connection string must name the configured host, port, user and
+ *   database, and `/v2` relays only to that host:port — anything else is 403;
+ * - a request with an `Origin` header (every browser `POST` and WebSocket sends one) is 403, and so is a
+ *   `Host` other than the bridge's own loopback address (DNS rebinding);
+ * - it listens on loopback only, and refuses to start for a database that is not on loopback.
  *
  * It counts database round trips (one per HTTP query request, one per WebSocket message from the
  * driver) for tests and `npm run bench`: `GET /__bridge/stats` (`?suite=X`: only requests whose connection
- * string carries `signet_suite=X`), `POST /__bridge/reset`.
- * It only ever connects to loopback addresses; it is a development tool, never deployed.
+ * string carries `signet_suite=X`), `POST /__bridge/reset`. It is a development tool, never deployed.
  */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -21,7 +32,21 @@ export interface NeonBridge {
   /** Base URL, e.g. `http://127.0.0.1:5480`: the Worker's `DATABASE_PROXY_URL`. */
   readonly url: string;
   readonly port: number;
+  /**
+   * The Worker's `DATABASE_URL`: the configured database's, with this run's secret as its password
+   * (e.g. `postgresql://postgres:<secret>@127.0.0.1:5433/postgres`). Keep it out of logs.
+   */
+  readonly connectionString: string;
   close(): Promise<void>;
+}
+
+export interface NeonBridgeOptions {
+  /** The one database the bridge reaches: a loopback Postgres connection string (its password stays here). */
+  database: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** A loopback address; 127.0.0.1 by default. */
+  host?: string;
 }
 
 interface QueryRequest {
@@ -61,31 +86,62 @@ const ISOLATION_LEVELS: Record<string, string> = {
 // The driver parses values itself (`Neon-Raw-Text-Output`), so hand every value back as Postgres text.
 const rawText = { getTypeParser: () => (value: string) => value };
 
-export async function startNeonBridge(options: { port?: number; host?: string } = {}): Promise<NeonBridge> {
-  const pools = new Map<string, pg.Pool>();
+export async function startNeonBridge(options: NeonBridgeOptions): Promise<NeonBridge> {
+  const target = new URL(options.database);
+  if (!isLoopback(target.hostname)) throw new Error('the local bridge only reaches a database on loopback');
+  const listenHost = options.host ?? '127.0.0.1';
+  if (!isLoopback(listenHost)) throw new Error('the local bridge only listens on loopback');
+  const targetPort = target.port || '5432';
+  const secret = randomBytes(32).toString('base64url');
+  const secretDigest = digest(secret);
+  const authorized = (candidate: string | null) =>
+    candidate !== null && candidate !== '' && timingSafeEqual(digest(candidate), secretDigest);
+  let ownHosts = new Set<string>();
+
   let roundTrips = 0;
   /**
    * Round trips per `signet_suite` parameter of the connection string, so a test counting its own
    * requests isn't disturbed by test files running in parallel (the parameter is dropped before connecting).
    */
   const roundTripsBySuite = new Map<string, number>();
+  const connectTo = new URL(target);
+  connectTo.search = ''; // drop driver hints such as application_name/sslmode the local server doesn't need
+  const pool = new pg.Pool({
+    connectionString: connectTo.toString(),
+    max: 8,
+    types: rawText,
+    connectionTimeoutMillis: 5_000,
+  });
+  pool.on('error', () => {}); // an idle client's dropped connection; the next checkout reconnects
 
-  const poolFor = (connectionString: string): pg.Pool => {
-    const target = new URL(connectionString);
-    if (!isLoopback(target.hostname)) throw new BridgeRefusal(403, 'the local bridge only reaches loopback databases');
-    target.search = ''; // drop driver hints such as application_name/sslmode the local server doesn't need
-    const key = target.toString();
-    let pool = pools.get(key);
-    if (!pool) {
-      pool = new pg.Pool({ connectionString: key, max: 8, types: rawText, connectionTimeoutMillis: 5_000 });
-      pool.on('error', () => {}); // an idle client's dropped connection; the next checkout reconnects
-      pools.set(key, pool);
+  /** The request's connection string names this run's secret and the configured database, or it is refused. */
+  const checkConnectionString = (connectionString: string | undefined): void => {
+    let named: URL;
+    try {
+      named = new URL(connectionString ?? '');
+    } catch {
+      throw new BridgeRefusal(401, 'a Neon-Connection-String with this run’s secret is required');
     }
-    return pool;
+    if (!authorized(safeDecode(named.password))) {
+      throw new BridgeRefusal(401, 'a Neon-Connection-String with this run’s secret is required');
+    }
+    const same =
+      sameHost(named.hostname, target.hostname) &&
+      (named.port || '5432') === targetPort &&
+      named.username === target.username &&
+      named.pathname === target.pathname;
+    if (!same) throw new BridgeRefusal(403, 'the local bridge only reaches its configured database');
+  };
+
+  /** Refuses what a browser or a DNS-rebound page could send: any `Origin`, a `Host` not our own. */
+  const checkCaller = (req: http.IncomingMessage): void => {
+    if (req.headers.origin !== undefined) throw new BridgeRefusal(403, 'requests from web pages are refused');
+    if (!ownHosts.has(String(req.headers.host ?? '').toLowerCase())) throw new BridgeRefusal(403, 'unexpected Host');
   };
 
   const server = http.createServer(async (req, res) => {
     try {
+      checkCaller(req);
       const url = new URL(req.url ?? '/', 'http://bridge');
       if (req.method === 'GET' && url.pathname === '/__bridge/stats') {
         const suite = url.searchParams.get('suite');
@@ -96,13 +152,12 @@ export async function startNeonBridge(options: { port?: number; host?: string } 
         return send(res, 200, { roundTrips });
       }
       if (req.method !== 'POST' || url.pathname !== '/sql') return send(res, 404, { message: 'not found' });
-      roundTrips += 1;
       const connectionString = req.headers['neon-connection-string'];
-      if (typeof connectionString !== 'string') return send(res, 400, { message: 'missing Neon-Connection-String' });
-      const suite = suiteOf(connectionString);
+      checkConnectionString(typeof connectionString === 'string' ? connectionString : undefined);
+      roundTrips += 1;
+      const suite = suiteOf(connectionString as string);
       if (suite) roundTripsBySuite.set(suite, (roundTripsBySuite.get(suite) ?? 0) + 1);
       const body = JSON.parse(await readBody(req)) as QueryRequest | { queries: QueryRequest[] };
-      const pool = poolFor(connectionString);
       if ('queries' in body) {
         const results = await runBatch(pool, body.queries, req.headers);
         return send(res, 200, { results });
@@ -130,13 +185,23 @@ export async function startNeonBridge(options: { port?: number; host?: string } 
   const sockets = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://bridge');
-    const [host, port] = (url.searchParams.get('address') ?? '').split(':');
-    if (url.pathname !== '/v2' || !host || !port || !isLoopback(host)) {
-      socket.destroy();
+    try {
+      checkCaller(req);
+      if (url.pathname !== '/v2') throw new BridgeRefusal(404, 'not found');
+      if (!authorized(url.searchParams.get('secret'))) throw new BridgeRefusal(401, 'this run’s secret is required');
+      const address = url.searchParams.get('address') ?? '';
+      const colon = address.lastIndexOf(':');
+      const [host, port] = [address.slice(0, colon), address.slice(colon + 1)];
+      if (colon < 0 || !sameHost(host, target.hostname) || port !== targetPort) {
+        throw new BridgeRefusal(403, 'the local bridge only relays to its configured database');
+      }
+    } catch (error) {
+      const status = error instanceof BridgeRefusal ? error.status : 400;
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       return;
     }
     sockets.handleUpgrade(req, socket, head, (ws) => {
-      const tcp = net.connect(Number(port), host);
+      const tcp = net.connect(Number(targetPort), target.hostname.replace(/^\[|\]$/g, ''));
       tcp.on('data', (chunk) => ws.send(chunk));
       tcp.on('close', () => ws.close());
       tcp.on('error', () => ws.close());
@@ -151,17 +216,22 @@ export async function startNeonBridge(options: { port?: number; host?: string } 
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, listenHost, () => resolve());
   });
   const address = server.address() as net.AddressInfo;
+  ownHosts = new Set(['127.0.0.1', 'localhost', '[::1]'].map((h) => `${h}:${address.port}`));
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const connectionString = new URL(target);
+  connectionString.password = secret;
   return {
-    url: `http://${address.address}:${address.port}`,
+    url: `http://${host}:${address.port}`,
     port: address.port,
+    connectionString: connectionString.toString(),
     async close() {
       for (const ws of sockets.clients) ws.terminate();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all([...pools.values()].map((pool) => pool.end()));
+      await pool.end();
     },
   };
 }
@@ -238,6 +308,23 @@ function suiteOf(connectionString: string): string | null {
   } catch {
     return null;
   }
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function safeDecode(value: string): string | null {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return null;
+  }
+}
+
+/** Host names compared as the connection string spells them: the bridge hands out that exact one. */
+function sameHost(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }
 
 function isLoopback(host: string): boolean {

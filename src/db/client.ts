@@ -25,18 +25,21 @@ export function openDatabase(env: Pick<Env, 'DATABASE_URL' | 'DATABASE_PROXY_URL
     db = drizzle({ client: sql, schema });
     handles.set(key, db);
   }
-  if (proxy) useLocalProxy(proxy);
+  if (proxy) useLocalProxy(proxy, url);
   return db;
 }
 
 /**
  * neonConfig is module-global in the driver; within one Worker every request sees the same
- * environment, so setting it from the bindings is stable.
+ * environment, so setting it from the bindings is stable. The bridge's per-run secret is the password
+ * of the connection string it handed out: HTTP queries carry it in `Neon-Connection-String` as they are;
+ * the WebSocket path (which can't set headers) names it in the URL.
  */
-function useLocalProxy(proxy: string): void {
+function useLocalProxy(proxy: string, url: string): void {
   const base = new URL(proxy);
+  const secret = URL.parse(url)?.password ?? '';
   neonConfig.fetchEndpoint = () => new URL('/sql', base).toString();
-  neonConfig.wsProxy = () => `${base.host}/v2`;
+  neonConfig.wsProxy = (host, port) => `${base.host}/v2?address=${host}:${port}&secret=${secret}`;
   neonConfig.useSecureWebSocket = base.protocol === 'https:';
   neonConfig.pipelineConnect = false;
 }

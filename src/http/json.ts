@@ -1,6 +1,7 @@
 /** JSON responses and request bodies: the size limit (SPEC §3: 64 KiB) and a schema check. */
 import type { z } from 'zod';
 import { PayloadTooLarge, ValidationFailed } from '../errors.ts';
+import { uncleanTextIssues } from '../text.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -12,7 +13,9 @@ export function json(body: unknown, init: ResponseInit = {}): Response {
 
 /**
  * Reads at most 64 KiB of the body (whatever `content-length` claims), parses it as JSON and checks it
- * against `schema`. Unknown fields are refused by the schemas themselves (`z.strictObject`).
+ * against `schema`. Unknown fields are refused by the schemas themselves (`z.strictObject`). Every string
+ * and field name of every body is checked for NUL and invalid UTF-16 first (SPEC §3 "Text input"), so no
+ * schema can forget it.
  */
 export async function readJson<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
   return parseBody(await readBodyText(request), schema);
@@ -37,6 +40,8 @@ function parseBody<S extends z.ZodType>(text: string, schema: S): z.infer<S> {
   } catch {
     throw new ValidationFailed([{ path: '', message: 'The body is not valid JSON.' }]);
   }
+  const unclean = uncleanTextIssues(value);
+  if (unclean.length > 0) throw new ValidationFailed(unclean);
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     throw new ValidationFailed(

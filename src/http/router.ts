@@ -43,12 +43,13 @@ import { openApiDocument } from './openapi/document.ts';
 import { NoQuery, readQuery } from './query.ts';
 import { limitOrganizationCreation, limitTokenExchange } from './rate-limit.ts';
 import { openRoom } from './rooms.ts';
+import { refuseUncleanUrl } from './url-text.ts';
 
 const created = (body: unknown) => json(body, { status: 201 });
 const noContent = () => new Response(null, { status: 204 });
 const param = (request: IRequest, name: string) => request.params[name] ?? '';
 
-export const router = Router<IRequest, [Context]>()
+export const router = Router<IRequest, [Context]>({ before: [refuseUncleanUrl] })
   .get('/health', () => json({ status: 'ok' }))
   .get('/openapi.json', (request) => json(openApiDocument(new URL(request.url).origin)))
   .get('/.well-known/jwks.json', async (_request, ctx) => {

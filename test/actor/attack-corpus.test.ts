@@ -31,6 +31,19 @@ function encodeJson(value: unknown): string {
   return base64url.encode(JSON.stringify(value));
 }
 
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * The same bytes spelled non-canonically: the last character with its unused low bits set (4 bits
+ * after 2 leftover characters, 2 after 3). A lenient decoder reads it as the original.
+ */
+function nonCanonical(segment: string): string {
+  const leftover = segment.length % 4;
+  if (leftover === 0) throw new Error('a segment without unused bits');
+  const last = ALPHABET.indexOf(segment.at(-1)!);
+  return `${segment.slice(0, -1)}${ALPHABET[last | (leftover === 2 ? 0b1111 : 0b11)]}`;
+}
+
 type Case = [name: string, token: () => Promise<string>, code: string];
 
 const cases: Case[] = [
@@ -69,6 +82,22 @@ const cases: Case[] = [
     async () => {
       const [h, p] = segments(await signedToken(userSubject()));
       return `${h}.${p}.`;
+    },
+    'INVALID_TOKEN',
+  ],
+  [
+    'signature re-spelled non-canonically (its last character changed, its bytes the same)',
+    async () => {
+      const [h, p, sig] = segments(await signedToken(userSubject()));
+      return `${h}.${p}.${nonCanonical(sig)}`;
+    },
+    'INVALID_TOKEN',
+  ],
+  [
+    'a signature of impossible length (1 mod 4)',
+    async () => {
+      const [h, p, sig] = segments(await signedToken(userSubject()));
+      return `${h}.${p}.${sig}${'A'.repeat((5 - (sig.length % 4)) % 4 || 4)}`;
     },
     'INVALID_TOKEN',
   ],

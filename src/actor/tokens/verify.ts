@@ -11,6 +11,11 @@
  *   agent token's `sub` is its user and `act` is RFC 8693's object `{ sub: "agent:<id>", name }`; `act`
  *   on any other token, or an `act` that is not exactly that object (a string above all), is refused.
  *
+ * - Every segment must be canonical base64url (no padding, unused trailing bits zero), as strict
+ *   verifiers require: otherwise up to 16 spellings of one signature verify, and a token "changed" in
+ *   its last character would still be accepted. jose's decoder is lenient here; this is the one
+ *   intended divergence (test/actor/tokens/verify-jose-parity.test.ts).
+ *
  * Failures throw `InvalidToken` or `TokenExpired` with fixed messages: never the token, never jose's
  * message.
  *
@@ -45,6 +50,7 @@ export interface VerifyOptions {
 }
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The registered claims every actor token must carry (jose's `requiredClaims` plus `iss`/`aud`). */
 const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'iat', 'exp', 'jti'] as const;
@@ -77,8 +83,10 @@ export async function verifyActorToken(token: string, keys: ActorKeys, options: 
 
   // The signature, against the key's own algorithm, before anything in the payload is read.
   let valid = false;
+  const signatureSegment = token.slice(payloadEnd + 1);
+  if (!isCanonicalBase64url(signatureSegment)) throw new InvalidToken();
   try {
-    const signature = base64url.decode(token.slice(payloadEnd + 1));
+    const signature = base64url.decode(signatureSegment);
     valid = await crypto.subtle.verify(
       SIGNATURE[key.alg],
       key.key,
@@ -121,8 +129,22 @@ function keyForHeader(segment: string, keys: ActorKeys): VerificationKey {
   return key;
 }
 
-/** A base64url segment holding a JSON object (jose: strict UTF-8, a top-level object). */
+/**
+ * Whether an unpadded base64url segment (alphabet already checked by `COMPACT_JWS`) is the one canonical
+ * spelling of its bytes (RFC 4648 §3.5): a length that is not 1 mod 4, and a last character whose unused
+ * low bits — 4 of them after 2 leftover characters, 2 after 3 — are zero. O(1): no decoding.
+ */
+function isCanonicalBase64url(segment: string): boolean {
+  const leftover = segment.length % 4;
+  if (leftover === 0) return true;
+  if (leftover === 1) return false;
+  const last = BASE64URL_ALPHABET.indexOf(segment[segment.length - 1]!);
+  return (last & (leftover === 2 ? 0b1111 : 0b11)) === 0;
+}
+
+/** A canonical base64url segment holding a JSON object (jose: strict UTF-8, a top-level object). */
 function decodeJsonObject(segment: string): Record<string, unknown> {
+  if (!isCanonicalBase64url(segment)) throw new InvalidToken();
   let value: unknown;
   try {
     value = JSON.parse(strictUtf8.decode(base64url.decode(segment)));

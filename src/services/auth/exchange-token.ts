@@ -42,6 +42,7 @@ import { InvalidToken, NotFound, TokenRevoked, ValidationFailed } from '../../er
 import { capToGrantor } from '../../policy/authorize.ts';
 import { assertSystemAction } from '../../policy/bootstrap.ts';
 import { isPermission, isRole, type Permission, type Role } from '../../policy/permissions.ts';
+import { assertCleanText } from '../../text.ts';
 import { createDelegation } from '../delegations.ts';
 import { resolveBearer } from '../resolve-bearer.ts';
 import { databaseNow } from '../revocations.ts';
@@ -136,6 +137,13 @@ export async function exchangeToken(ctx: Context, grant: Grant): Promise<TokenRe
         throw new ValidationFailed([{ path: 'grant_type', message: 'No identity provider is configured.' }]);
       }
       const identity = await verifyIdToken(grant.id_token, { jwksUrl, issuer, audience });
+      // SPEC §3 "Text input": the claims are text the API accepts, refused like a body's (never a driver 500).
+      assertCleanText({
+        'id_token.iss': identity.issuer,
+        'id_token.sub': identity.subject,
+        'id_token.email': identity.email,
+        'id_token.name': identity.name,
+      });
       const userId = await userForIdentity(ctx, identity);
       return signAuthority(ctx, await readUserAuthority(ctx, userId, grant.organization), undefined);
     }

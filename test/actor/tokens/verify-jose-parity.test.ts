@@ -159,4 +159,23 @@ describe('verifyActorToken agrees with jose', () => {
     // The generator reaches every outcome, not only refusals.
     expect([...outcomes.keys()].sort()).toEqual(['INVALID_TOKEN', 'OK', 'TOKEN_EXPIRED']);
   });
+
+  it('diverges on purpose: a non-canonical spelling of a valid signature verifies with jose, not with us', async () => {
+    const actorKeys = await keys();
+    const [ours] = privateSigningJwks();
+    const claims = { iss: env.ACTOR_ISSUER, aud: env.ACTOR_AUDIENCE, sub: '7e0a1d7c-7d51-4a7e-9c39-32f2a2ab6d01' };
+    const token = await sign(
+      { alg: ours!.alg ?? 'EdDSA', kid: ours!.kid, typ: 'actor+jwt' },
+      { ...claims, iat: NOW, exp: NOW + 600, jti: 'j-1', act: 'user', sid: 's-1' },
+      ours!,
+    );
+    expect(await ourOutcome(token, actorKeys)).toBe('OK');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const signature = token.slice(token.lastIndexOf('.') + 1);
+    expect(signature.length % 4).toBe(2); // 64 bytes: the last character carries 4 unused bits
+    const respelled = `${token.slice(0, -1)}${alphabet[alphabet.indexOf(token.at(-1)!) | 0b1111]}`;
+    expect(respelled).not.toBe(token);
+    expect(await joseOutcome(respelled, actorKeys)).toBe('OK');
+    expect(await ourOutcome(respelled, actorKeys)).toBe('INVALID_TOKEN');
+  });
 });
