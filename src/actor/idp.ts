@@ -100,10 +100,7 @@ function identityOf(payload: Record<string, unknown>, issuer: string): IdpIdenti
   if (typeof iat !== 'number' || typeof exp !== 'number' || exp <= iat) throw new InvalidToken();
   if (exp - iat > MAX_ID_TOKEN_LIFETIME_SECONDS) throw new InvalidToken();
   if (iat > Date.now() / 1000 + MAX_CLOCK_TOLERANCE_SECONDS) throw new InvalidToken();
-  if (
-    email !== undefined &&
-    (typeof email !== 'string' || !email.includes('@') || email.length > 254)
-  ) {
+  if (email !== undefined && (typeof email !== 'string' || !email.includes('@') || email.length > 254)) {
     throw new InvalidToken();
   }
   return {

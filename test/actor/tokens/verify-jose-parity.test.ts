@@ -166,7 +166,7 @@ describe('verifyActorToken agrees with jose', () => {
     const claims = { iss: env.ACTOR_ISSUER, aud: env.ACTOR_AUDIENCE, sub: '7e0a1d7c-7d51-4a7e-9c39-32f2a2ab6d01' };
     const token = await sign(
       { alg: ours!.alg ?? 'EdDSA', kid: ours!.kid, typ: 'actor+jwt' },
-      { ...claims, iat: NOW, exp: NOW + 600, jti: 'j-1', act: 'user', sid: 's-1' },
+      { ...claims, iat: NOW, exp: NOW + 600, jti: 'j-1', actor_type: 'user', sid: 's-1' },
       ours!,
     );
     expect(await ourOutcome(token, actorKeys)).toBe('OK');
