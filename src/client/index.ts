@@ -32,11 +32,36 @@ export type Job = z.infer<typeof S.Job>;
 export type Actor = z.infer<typeof S.ActorView>;
 export type Membership = z.infer<typeof S.Membership>;
 export type TokenResponse = z.infer<typeof S.TokenResponse>;
+export type Delegation = z.infer<typeof S.Delegation>;
+/** A token exchange's answer (RFC 8693): the agent token and the delegation it stands for. */
+export type AgentTokenResponse = TokenResponse & { issued_token_type: string; scope: string; delegation_id: string };
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** What a user delegates to an agent (SPEC §2 token exchange). */
+export interface DelegationRequest {
+  /** The user's own Signet token for the organization. */
+  subjectToken: string;
+  /** Permissions, a subset of what the user may do now. */
+  scope: readonly string[];
+  agent: { name: string };
+  /** At most the subject token's remaining life and 3600. */
+  ttlSeconds?: number;
+}
 export type Page = { cursor?: string; limit?: number };
 
 export type Grant =
   | { grant_type: 'id_token'; id_token: string; organization?: string }
   | { grant_type: 'api_key'; api_key: string }
+  | {
+      grant_type: typeof TOKEN_EXCHANGE;
+      subject_token: string;
+      subject_token_type: typeof ACCESS_TOKEN;
+      scope: string;
+      agent: { name: string };
+      ttl_seconds?: number;
+    }
   | { grant_type: 'dev'; email: string; organization?: string; ttl_seconds?: number };
 
 export interface ClientOptions {
@@ -131,6 +156,26 @@ export function createClient(options: ClientOptions) {
         request<{ apiKey: ApiKey; secret: string }>('POST', '/v1/api-keys', input),
       list: () => request<{ apiKeys: ApiKey[] }>('GET', '/v1/api-keys'),
       revoke: (id: string) => request<void>('DELETE', `/v1/api-keys/${segment(id)}`),
+    },
+    /** Agents acting for the calling user (RFC 8693 delegation). */
+    delegations: {
+      /** Exchanges a user's own token for an agent token; needs no client token of its own. */
+      create: (input: DelegationRequest) =>
+        request<AgentTokenResponse>(
+          'POST',
+          '/v1/auth/token',
+          {
+            grant_type: TOKEN_EXCHANGE,
+            subject_token: input.subjectToken,
+            subject_token_type: ACCESS_TOKEN,
+            scope: input.scope.join(' '),
+            agent: input.agent,
+            ...(input.ttlSeconds === undefined ? {} : { ttl_seconds: input.ttlSeconds }),
+          },
+          false,
+        ),
+      list: () => request<{ delegations: Delegation[] }>('GET', '/v1/delegations'),
+      end: (id: string) => request<void>('DELETE', `/v1/delegations/${segment(id)}`),
     },
     audit: {
       list: (page?: Page) =>

@@ -10,10 +10,13 @@
  */
 import { WebSocket as ReconnectingWebSocket } from 'partysocket';
 
+/** `{type, id, role?}` for users and services; agents also name their user and themselves (SPEC §4). */
 export interface RoomActor {
-  type: 'user' | 'service';
+  type: 'user' | 'service' | 'agent';
   id: string;
   role?: string;
+  onBehalfOf?: { type: 'user'; id: string };
+  name?: string;
 }
 
 export interface RoomPeer {

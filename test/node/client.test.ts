@@ -47,6 +47,26 @@ describe('the typed client', () => {
     expect(((await unreachable.me().catch((e: unknown) => e)) as SignetClientError).code).toBe('NETWORK_ERROR');
   });
 
+  it('delegates to an agent, which works with its own token until the user ends it', async () => {
+    const userToken = await devToken('editor@demo.signet.dev');
+    const user = createClient({ baseUrl: server.base, token: userToken });
+    const delegated = await user.delegations.create({
+      subjectToken: userToken,
+      scope: ['documents:read', 'documents:write'],
+      agent: { name: 'Drafting assistant' },
+      ttlSeconds: 300,
+    });
+    expect(delegated.actor).toMatchObject({ type: 'agent', name: 'Drafting assistant' });
+    const agent = createClient({ baseUrl: server.base, token: delegated.access_token });
+    const { document } = await agent.documents.create({ title: 'Drafted by an agent' });
+    expect(document.title).toBe('Drafted by an agent');
+    const { delegations } = await user.delegations.list();
+    expect(delegations.map((d) => d.id)).toContain(delegated.delegation_id);
+    await user.delegations.end(delegated.delegation_id);
+    const refused = await agent.documents.get(document.id).catch((e: unknown) => e);
+    expect(isSignetError(refused, 'TOKEN_REVOKED')).toBe(true);
+  });
+
   it('joins a room: presence and messages as typed events', async () => {
     const editor = clientFor('editor@demo.signet.dev');
     const { document } = await editor.documents.create({ title: 'Room' });
