@@ -1,12 +1,14 @@
 /**
  * The actor model (SPEC §1): who performs an operation. A discriminated union on `type`, open to custom
- * types by declaration merging into `CustomActors` (see the README, "Adding an actor type").
+ * types by declaration merging into `CustomActors` plus one `registerActorType` call (`registry.ts`;
+ * see the README, "Adding an actor type").
  *
  * This module knows nothing of HTTP, rooms or the database. Actors are immutable values; the only ways
  * to obtain one are verifying a token (`tokens/verify.ts`), being a guest, or — in code only — the
  * system actor (`system.ts`).
  */
 import type { Permission, Role } from '../policy/permissions.ts';
+import { customActorType } from './registry.ts';
 
 /** What a verified token proved, kept on the actor for expiry and revocation checks. */
 export interface TokenFacts {
@@ -143,21 +145,31 @@ export function chainOf(actor: TokenActor): readonly GrantLink[] {
  * @example
  * onBehalfOfActor(agent) // { type: 'user', id: agent.onBehalfOf.id }
  */
-export function onBehalfOfActor(actor: BuiltInActor): { type: 'user'; id: string } | null {
-  if (actor.type === 'websocket') return onBehalfOfActor(actor.actor);
-  return actor.type === 'agent' ? { type: 'user', id: actor.onBehalfOf.id } : null;
+export function onBehalfOfActor(actor: Actor): { type: 'user'; id: string } | null {
+  const builtIn = actor as BuiltInActor;
+  if (builtIn.type === 'websocket') return onBehalfOfActor(builtIn.actor);
+  return builtIn.type === 'agent' ? { type: 'user', id: builtIn.onBehalfOf.id } : null;
 }
 
-/** The principal behind an actor, for audit records: `{ type, id }`. */
-export function principalOf(actor: BuiltInActor): { type: string; id: string } {
-  switch (actor.type) {
+/**
+ * The principal behind an actor, for audit records and log lines: `{ type, id }` — a custom type's
+ * own `principal` (its registration), a websocket's bound actor.
+ *
+ * @example
+ * principalOf(guest) // { type: 'guest', id: requestId }
+ */
+export function principalOf(actor: Actor): { type: string; id: string } {
+  const custom = customActorType(actor);
+  if (custom) return custom.principal(actor);
+  const builtIn = actor as BuiltInActor;
+  switch (builtIn.type) {
     case 'guest':
-      return { type: 'guest', id: actor.requestId };
+      return { type: 'guest', id: builtIn.requestId };
     case 'system':
-      return { type: 'system', id: actor.reason };
+      return { type: 'system', id: builtIn.reason };
     case 'websocket':
-      return { type: actor.actor.type, id: actor.actor.id };
+      return { type: builtIn.actor.type, id: builtIn.actor.id };
     default:
-      return { type: actor.type, id: actor.id };
+      return { type: builtIn.type, id: builtIn.id };
   }
 }

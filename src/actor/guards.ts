@@ -1,6 +1,7 @@
 /**
  * Type guards for the actor union. `isSystemActor` also checks the unforgeable brand that only
  * `systemActor()` sets, so a plain object `{ type: 'system' }` from untyped code is not a system actor.
+ * Custom types bring their own guard with their registration (`registry.ts`).
  */
 import type {
   Actor,
@@ -12,6 +13,7 @@ import type {
   UserActor,
   WebSocketActor,
 } from './actor.ts';
+import { customActorType } from './registry.ts';
 import { hasSystemBrand } from './system.ts';
 
 function hasType(value: unknown, type: string): boolean {
@@ -80,38 +82,20 @@ export function isTokenActor(value: unknown): value is TokenActor {
 }
 
 /**
- * Any built-in actor; custom types register their own guard with `registerActorGuard`.
+ * Any actor: a built-in one, or one of a type registered with `registerActorType` that passes that
+ * type's guard.
  *
  * @example
  * isActor(untrustedValue)
  */
 export function isActor(value: unknown): value is Actor {
-  if (
+  return (
     isUserActor(value) ||
     isServiceActor(value) ||
     isAgentActor(value) ||
     isGuestActor(value) ||
     isSystemActor(value) ||
-    isWebSocketActor(value)
-  ) {
-    return true;
-  }
-  const type = (value as { type?: unknown } | null)?.type;
-  const guard = typeof type === 'string' ? customGuards.get(type) : undefined;
-  return guard ? guard(value) : false;
-}
-
-const customGuards = new Map<string, (value: unknown) => boolean>();
-
-/**
- * Registers the guard of a custom actor type so `isActor` and `requireActor` accept it.
- *
- * @example
- * registerActorGuard('bot', isBotActor)
- */
-export function registerActorGuard(type: string, guard: (value: unknown) => boolean): void {
-  if (['user', 'service', 'agent', 'guest', 'system', 'websocket'].includes(type)) {
-    throw new Error(`"${type}" is a built-in actor type`);
-  }
-  customGuards.set(type, guard);
+    isWebSocketActor(value) ||
+    customActorType(value) !== undefined
+  );
 }

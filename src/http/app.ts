@@ -4,7 +4,7 @@
  * and stamps `x-request-id` on every response.
  */
 
-import { type Actor, type BuiltInActor, onBehalfOfActor, principalOf } from '../actor/actor.ts';
+import { type Actor, onBehalfOfActor, principalOf } from '../actor/actor.ts';
 import { type Context, runInContext } from '../context.ts';
 import { type Database, openDatabase } from '../db/client.ts';
 import type { Env } from '../env.ts';
@@ -18,7 +18,7 @@ import { router } from './router.ts';
 function logRequest(request: Request, status: number, requestId: string, actor: Actor | undefined, durationMs: number) {
   const route = (request as Request & { route?: string }).route ?? 'unmatched';
   const tenant = actor ? asTenantActor(actor) : null;
-  const onBehalf = actor ? onBehalfOfActor(actor as BuiltInActor) : null;
+  const onBehalf = actor ? onBehalfOfActor(actor) : null;
   log({
     level: status >= 500 ? 'error' : 'info',
     msg: 'request',
@@ -27,7 +27,7 @@ function logRequest(request: Request, status: number, requestId: string, actor: 
     route,
     status,
     durationMs,
-    ...(actor ? { actor: principalOf(actor as BuiltInActor) } : {}),
+    ...(actor ? { actor: principalOf(actor) } : {}),
     ...(onBehalf ? { onBehalfOf: onBehalf } : {}),
     organizationId: tenant?.organizationId ?? null,
   });

@@ -4,7 +4,6 @@
  * error; they throw domain errors and `app.ts` turns them into responses.
  */
 import { type IRequest, Router } from 'itty-router';
-import type { BuiltInActor } from '../actor/actor.ts';
 import { requireActor } from '../actor/require.ts';
 import { loadActorKeys } from '../actor/tokens/keys.ts';
 import { type Context, withActor } from '../context.ts';
@@ -61,7 +60,7 @@ export const router = Router<IRequest, [Context]>({ before: [refuseUncleanUrl] }
     const grant = await readJson(request, grantSchema(ctx.env.ENVIRONMENT));
     return json(await exchangeToken(ctx, grant), { headers: { 'cache-control': 'no-store' } });
   })
-  .get('/v1/me', (_request, ctx) => json({ actor: actorView(ctx.actor as BuiltInActor) }))
+  .get('/v1/me', (_request, ctx) => json({ actor: actorView(ctx.actor) }))
   .get('/v1/me/orgs', async (_request, ctx) => {
     const user = requireActor(ctx, { type: 'user' });
     return json({ organizations: await listMyOrganizations(withActor(ctx, user)) });

@@ -6,10 +6,12 @@
  * - agent: its scopes (a subset of what its user could do at the exchange; its tokens are revoked when
  *   the user is demoted or removed), and never what only a principal may do for itself (`NEVER_DELEGATED`).
  * - websocket: what its bound actor may do.
- * - guest, system, custom types: nothing here (the system actor has its own, `bootstrap.ts`).
+ * - a custom type: what its registration's `permissions` says (`actor/registry.ts`); nothing without one.
+ * - guest, system: nothing here (the system actor has its own, `bootstrap.ts`).
  */
-import type { Actor, AgentActor, ServiceActor, UserActor } from '../actor/actor.ts';
+import type { Actor, AgentActor, CustomActors, ServiceActor, UserActor } from '../actor/actor.ts';
 import { isAgentActor, isServiceActor, isUserActor, isWebSocketActor } from '../actor/guards.ts';
+import { customActorType } from '../actor/registry.ts';
 import { isPermission, isRole, type Permission, permissionsOf } from './permissions.ts';
 
 const NONE: ReadonlySet<Permission> = new Set();
@@ -26,8 +28,15 @@ export const NEVER_DELEGATED: ReadonlySet<Permission> = new Set([
   'org:delete',
 ]);
 
-/** An actor that acts inside one organization: a user with an organization, a service or an agent. */
-export type TenantActor = (UserActor & { readonly organizationId: string }) | ServiceActor | AgentActor;
+/** A registered custom actor that carries an `organizationId`: it acts inside that organization. */
+export type CustomTenantActor = Extract<CustomActors[keyof CustomActors], { readonly organizationId: string }>;
+
+/** An actor that acts inside one organization: a user with an organization, a service, an agent or a custom one. */
+export type TenantActor =
+  | (UserActor & { readonly organizationId: string })
+  | ServiceActor
+  | AgentActor
+  | CustomTenantActor;
 
 /**
  * @example
@@ -38,7 +47,7 @@ export function permissionsOfActor(actor: Actor): ReadonlySet<Permission> {
   if (isUserActor(actor)) return actor.organizationId !== null && actor.role ? permissionsOf(actor.role) : NONE;
   if (isServiceActor(actor)) return new Set(actor.scopes);
   if (isAgentActor(actor)) return new Set(actor.scopes.filter((p) => !NEVER_DELEGATED.has(p)));
-  return NONE;
+  return customActorType(actor)?.permissions?.(actor) ?? NONE;
 }
 
 /**
@@ -60,6 +69,9 @@ export function asTenantActor(actor: Actor): TenantActor | null {
   const inner = isWebSocketActor(actor) ? actor.actor : actor;
   if (isUserActor(inner) && inner.organizationId !== null) return inner as TenantActor;
   if (isServiceActor(inner) || isAgentActor(inner)) return inner;
+  if (customActorType(inner) && typeof (inner as { organizationId?: unknown }).organizationId === 'string') {
+    return inner as CustomTenantActor;
+  }
   return null;
 }
 

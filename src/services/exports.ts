@@ -11,7 +11,7 @@
 import { sql } from 'drizzle-orm';
 import * as z from 'zod';
 import { runScoped } from '../db/session.ts';
-import { NotFound } from '../errors.ts';
+import { InsufficientPermissions, NotFound } from '../errors.ts';
 import { exportMessage } from '../jobs/message.ts';
 import type { Permission } from '../policy/permissions.ts';
 import { withAudit } from './audit.ts';
@@ -40,6 +40,9 @@ export const createExport = defineAction({
   resourceId: (documentId: string) => documentId,
   async run(ctx, documentId: string): Promise<JobView> {
     resourceId(documentId);
+    // The consumer rebuilds the actor from a reference: only token actors can be rebuilt.
+    const type = ctx.actor.type;
+    if (type !== 'user' && type !== 'service' && type !== 'agent') throw new InsufficientPermissions('exports:create');
     const { db } = ctx;
     // The job exists only for a document of this organization (row-level security, and the filter).
     const [created] = await runScoped(db, ctx.scope, [
@@ -58,7 +61,7 @@ export const createExport = defineAction({
     ]);
     const row = created.rows[0] as unknown as JobRow | undefined;
     if (!row) throw new NotFound();
-    const actor = { ...ctx.principal, organizationId: ctx.organizationId };
+    const actor = { type, id: ctx.actor.id, organizationId: ctx.organizationId };
     try {
       await ctx.env.JOBS.send(exportMessage(row.id, actor));
     } catch (error) {

@@ -17,7 +17,7 @@
  * its id is well formed (a uuid; else `*`), and an actor's denied attempts are rate-limited
  * (`DENIED_RATE_LIMIT`, per actor): past the limit the answer is 429 and nothing more is written.
  */
-import { type Actor, onBehalfOfActor } from '../actor/actor.ts';
+import { type Actor, onBehalfOfActor, principalOf } from '../actor/actor.ts';
 import { isActor, isGuestActor } from '../actor/guards.ts';
 import type { Context } from '../context.ts';
 import { auditEvents } from '../db/schema.ts';
@@ -31,7 +31,7 @@ export interface TenantContext extends Context<TenantActor> {
   readonly organizationId: string;
   readonly scope: SessionScope;
   /** The audit trail's `actor` for this operation. */
-  readonly principal: { readonly type: 'user' | 'service' | 'agent'; readonly id: string };
+  readonly principal: { readonly type: string; readonly id: string };
   /** Whom the principal acts for: an agent's delegating user; null otherwise (audit `onBehalfOf`). */
   readonly onBehalfOf: { readonly type: 'user'; readonly id: string } | null;
 }
@@ -104,7 +104,7 @@ export function tenantContext(ctx: Context): TenantContext {
     ...ctx,
     actor,
     organizationId,
-    principal: { type: actor.type, id: actor.id },
+    principal: principalOf(actor),
     onBehalfOf: onBehalfOfActor(actor),
     scope: {
       organizationId,

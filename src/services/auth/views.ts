@@ -1,5 +1,6 @@
 /** The JSON shape of an actor (`GET /v1/me`, token responses): what the actor is and may do, no secrets. */
-import type { BuiltInActor } from '../../actor/actor.ts';
+import type { Actor, BuiltInActor } from '../../actor/actor.ts';
+import { customActorType } from '../../actor/registry.ts';
 import { permissionsOf } from '../../policy/permissions.ts';
 
 export type ActorView =
@@ -24,9 +25,14 @@ export type ActorView =
     }
   | { type: 'guest'; requestId: string }
   | { type: 'system'; reason: string }
-  | { type: 'websocket'; connectionId: string; roomId: string; actor: ActorView };
+  | { type: 'websocket'; connectionId: string; roomId: string; actor: ActorView }
+  | Readonly<Record<string, unknown>>;
 
-export function actorView(actor: BuiltInActor): ActorView {
+/** An actor's JSON view; a custom type's comes from its registration. */
+export function actorView(value: Actor): ActorView {
+  const custom = customActorType(value);
+  if (custom) return { ...custom.view(value), type: (value as { type: string }).type };
+  const actor = value as BuiltInActor;
   switch (actor.type) {
     case 'user':
       return {
