@@ -115,7 +115,7 @@ export class SignetRoom {
   }
 
   close(): void {
-    clearTimeout(this.#reauthTimer ?? null);
+    if (this.#reauthTimer !== undefined) clearTimeout(this.#reauthTimer);
     this.#socket.close(1000, 'client closed');
     this.#setState('closed');
   }
@@ -128,7 +128,7 @@ export class SignetRoom {
   }
 
   #scheduleReauth(token: string): void {
-    clearTimeout(this.#reauthTimer ?? null);
+    if (this.#reauthTimer !== undefined) clearTimeout(this.#reauthTimer);
     const claims = decodeClaims(token);
     if (!claims) return;
     const lifetime = (claims.exp - claims.iat) * 1000;
@@ -178,7 +178,7 @@ export class SignetRoom {
     // Revoked access won't come back by retrying: stop for good.
     const reconnecting = code !== 4003 && this.#state !== 'closed';
     if (!reconnecting) {
-      clearTimeout(this.#reauthTimer ?? null);
+      if (this.#reauthTimer !== undefined) clearTimeout(this.#reauthTimer);
       this.#socket.close(1000, 'not reconnecting');
     }
     this.#setState(reconnecting ? 'reconnecting' : 'closed');

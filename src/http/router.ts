@@ -8,34 +8,30 @@ import type { BuiltInActor } from '../actor/actor.ts';
 import { requireActor } from '../actor/require.ts';
 import { loadActorKeys } from '../actor/tokens/keys.ts';
 import { type Context, withActor } from '../context.ts';
-import { NotFound } from '../errors.ts';
-import { CreateApiKey, createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys.ts';
-import { AuditQuery, listAuditEvents } from '../services/audit.ts';
-import { exchangeToken, grantSchema } from '../services/auth/exchange-token.ts';
-import { actorView } from '../services/auth/views.ts';
-import {
-  CreateDocument,
-  createDocument,
-  deleteDocument,
-  ListDocuments,
-  listDocuments,
-  readDocument,
-  UpdateDocument,
-  updateDocument,
-} from '../services/documents.ts';
-import { CreateExport, createExport } from '../services/exports.ts';
-import { readJob } from '../services/jobs.ts';
-import { listMyOrganizations } from '../services/me.ts';
 import {
   AddMember,
-  addMember,
+  AuditQuery,
   ChangeMember,
-  changeMemberRole,
-  listMembers,
-  removeMember,
-} from '../services/members.ts';
+  CreateApiKey,
+  CreateDocument,
+  CreateExport,
+  CreateOrganization,
+  grantSchema,
+  ListDocuments,
+  UpdateDocument,
+} from '../contract/requests.ts';
+import { NotFound } from '../errors.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys.ts';
+import { listAuditEvents } from '../services/audit.ts';
+import { exchangeToken } from '../services/auth/exchange-token.ts';
+import { actorView } from '../services/auth/views.ts';
+import { createDocument, deleteDocument, listDocuments, readDocument, updateDocument } from '../services/documents.ts';
+import { createExport } from '../services/exports.ts';
+import { readJob } from '../services/jobs.ts';
+import { listMyOrganizations } from '../services/me.ts';
+import { addMember, changeMemberRole, listMembers, removeMember } from '../services/members.ts';
 import { readWorkflow, requestOrganizationDeletion } from '../services/organization-deletion.ts';
-import { CreateOrganization, createOrganization } from '../services/organizations.ts';
+import { createOrganization } from '../services/organizations.ts';
 import { readPublicDocument } from '../services/public-documents.ts';
 import { json, readJson, readOptionalJson } from './json.ts';
 import { openApiDocument } from './openapi/document.ts';

@@ -10,7 +10,6 @@
  * Loading the user or the key is a bootstrap action of the system actor (SPEC §1), in one round trip.
  */
 import { and, eq, or, sql } from 'drizzle-orm';
-import * as z from 'zod';
 import type { TokenActor } from '../../actor/actor.ts';
 import { verifyIdToken } from '../../actor/idp.ts';
 import { systemActor } from '../../actor/system.ts';
@@ -18,6 +17,7 @@ import { clampLifetime } from '../../actor/tokens/claims.ts';
 import { loadActorKeys } from '../../actor/tokens/keys.ts';
 import { signActorToken } from '../../actor/tokens/sign.ts';
 import type { Context } from '../../context.ts';
+import type { Grant } from '../../contract/requests.ts';
 import { apiKeys, memberships, organizationDeletions, organizations, revocations, users } from '../../db/schema.ts';
 import { runScoped } from '../../db/session.ts';
 import { InvalidToken, NotFound, TokenRevoked, ValidationFailed } from '../../errors.ts';
@@ -25,33 +25,6 @@ import { assertSystemAction } from '../../policy/bootstrap.ts';
 import { isPermission, isRole, type Permission, permissionsOf } from '../../policy/permissions.ts';
 import { hashApiKeySecret, looksLikeApiKeySecret } from './api-key-secret.ts';
 import { type ActorView, actorView } from './views.ts';
-
-const organizationRef = z.string().trim().min(1).max(100);
-
-const IdTokenGrant = z.strictObject({
-  grant_type: z.literal('id_token'),
-  id_token: z.string().min(1).max(16_384),
-  organization: organizationRef.optional(),
-});
-const ApiKeyGrant = z.strictObject({
-  grant_type: z.literal('api_key'),
-  api_key: z.string().min(1).max(200),
-});
-const DevGrant = z.strictObject({
-  grant_type: z.literal('dev'),
-  email: z.email().max(254),
-  organization: organizationRef.optional(),
-  ttl_seconds: z.number().int().min(5).max(3600).optional(),
-});
-
-/** The grants a deployment accepts: `dev` exists only in development; elsewhere it is an unknown grant type. */
-export function grantSchema(environment: string) {
-  return environment === 'development'
-    ? z.discriminatedUnion('grant_type', [IdTokenGrant, ApiKeyGrant, DevGrant])
-    : z.discriminatedUnion('grant_type', [IdTokenGrant, ApiKeyGrant]);
-}
-
-export type Grant = z.infer<typeof IdTokenGrant> | z.infer<typeof ApiKeyGrant> | z.infer<typeof DevGrant>;
 
 export interface TokenResponse {
   access_token: string;
