@@ -58,7 +58,14 @@ async function main(): Promise<void> {
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(
     localVars,
-    [`ENVIRONMENT=development`, `DATABASE_URL=${databaseUrl}`, `DATABASE_PROXY_URL=${bridge.url}`, ''].join('\n'),
+    [
+      `ENVIRONMENT=development`,
+      `DATABASE_URL=${databaseUrl}`,
+      `DATABASE_PROXY_URL=${bridge.url}`,
+      // `CORS_ALLOWED_ORIGINS='http://localhost:5173' npm run dev` lets a page on that origin call the API.
+      ...(process.env.CORS_ALLOWED_ORIGINS ? [`CORS_ALLOWED_ORIGINS=${process.env.CORS_ALLOWED_ORIGINS}`] : []),
+      '',
+    ].join('\n'),
     { mode: 0o600 },
   );
 
