@@ -13,11 +13,11 @@ import { asTenantActor } from '../policy/authorize.ts';
 import { authenticate } from './authenticate.ts';
 import { allowedOrigins, isPreflight, preflight, withCors } from './cors.ts';
 import { errorResponse } from './error-response.ts';
-import { router } from './router.ts';
+import { routeOf, router } from './router.ts';
 
 /** One line per request: who, what, how it ended — never a token, a body or a query string. */
 function logRequest(request: Request, status: number, requestId: string, actor: Actor | undefined, durationMs: number) {
-  const route = (request as Request & { route?: string }).route ?? 'unmatched';
+  const route = (request as Request & { route?: string }).route ?? routeOf(request) ?? 'unmatched';
   const tenant = actor ? asTenantActor(actor) : null;
   log({
     level: status >= 500 ? 'error' : 'info',
@@ -46,8 +46,10 @@ export async function handleFetch(request: Request, env: Env, executionContext: 
   const origins = allowedOrigins(env.CORS_ALLOWED_ORIGINS);
   try {
     // A CORS preflight is answered before any actor is resolved: browsers send it without credentials.
-    if (isPreflight(request))
+    if (isPreflight(request)) {
+      (request as Request & { route?: string }).route = 'preflight';
       return finish(request, preflight(request, origins), requestId, undefined, started, origins);
+    }
     actor = await authenticate(request, env, requestId, db);
     const ctx: Context = {
       actor,

@@ -128,3 +128,17 @@ export const router = Router<IRequest, [Context]>()
   .all('*', () => {
     throw new NotFound('No such route.');
   });
+
+/**
+ * The route a request is for, by the router's own table, whether or not it got that far: a request
+ * refused before routing (an expired token, say) is still logged with its route. `undefined` when no
+ * route but the catch-all matches.
+ */
+export function routeOf(request: Request): string | undefined {
+  const { pathname } = new URL(request.url);
+  for (const [method, pattern, , path] of router.routes) {
+    if (path === '*') continue;
+    if ((method === request.method || method === 'ALL') && pattern.test(pathname)) return path;
+  }
+  return undefined;
+}
