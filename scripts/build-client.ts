@@ -8,7 +8,7 @@
  *   imports (src/contract), emitted by tsc — nothing of the server.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -33,10 +33,12 @@ export async function buildClient(): Promise<string> {
 
 export async function buildClientPackage(): Promise<string> {
   const dist = `${root}packages/client/dist`;
-  rmSync(dist, { recursive: true, force: true });
+  // Built aside, then swapped in: a reader of dist/ never sees it half-written or missing.
+  const next = `${dist}.next-${process.pid}`;
+  rmSync(next, { recursive: true, force: true });
   await build({
     entryPoints: [`${root}src/client/index.ts`],
-    outfile: `${dist}/index.js`,
+    outfile: `${next}/index.js`,
     bundle: true,
     format: 'esm',
     platform: 'neutral',
@@ -47,10 +49,17 @@ export async function buildClientPackage(): Promise<string> {
   });
   const tsc = spawnSync(
     process.execPath,
-    [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}packages/client/tsconfig.json`],
+    [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}packages/client/tsconfig.json`, '--outDir', next],
     { stdio: 'inherit' },
   );
-  if (tsc.status !== 0) throw new Error('tsc could not emit the client declarations');
+  if (tsc.status !== 0) {
+    rmSync(next, { recursive: true, force: true });
+    throw new Error('tsc could not emit the client declarations');
+  }
+  const previous = `${dist}.previous-${process.pid}`;
+  if (existsSync(dist)) renameSync(dist, previous);
+  renameSync(next, dist);
+  rmSync(previous, { recursive: true, force: true });
   return dist;
 }
 

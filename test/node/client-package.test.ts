@@ -7,7 +7,7 @@
  * (src/contract): a server module would drag in the Workers bindings.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,31 +50,45 @@ function project(dir: string, files: Record<string, string>, links: Record<strin
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), text);
   }
+  // The package itself is copied in, as `npm install` of its tarball would; its dependencies are linked.
+  cpSync(join(work, 'package'), join(dir, 'node_modules/@signet/client'), { recursive: true });
   for (const [name, target] of Object.entries(links)) {
     mkdirSync(dirname(join(dir, 'node_modules', name)), { recursive: true });
     symlinkSync(target, join(dir, 'node_modules', name), 'dir');
   }
 }
 
+/** What `npm install` of the package would put beside it in node_modules: its dependencies. */
+const installed = () => ({
+  zod: join(root, 'node_modules/zod'),
+  partysocket: join(root, 'node_modules/partysocket'),
+  'event-target-polyfill': join(root, 'node_modules/event-target-polyfill'),
+});
+
 const typecheck = (dir: string) =>
   spawnSync(process.execPath, [tsc, '--noEmit', '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
 
+let work: string;
+
 describe('the @signet/client package', () => {
-  let work: string;
   beforeAll(() => {
     const built = spawnSync('npm', ['run', '-s', 'build'], { cwd: root, encoding: 'utf8' });
     expect(built.status, built.stderr).toBe(0);
     work = mkdtempSync(join(tmpdir(), 'signet-consumers-'));
+    // The package as `npm pack` would ship it (package.json and dist/), copied out of the repo.
+    mkdirSync(join(work, 'package'));
+    cpSync(join(root, 'packages/client/package.json'), join(work, 'package/package.json'));
+    cpSync(join(root, 'packages/client/dist'), join(work, 'package/dist'), { recursive: true });
   }, 120_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it('depends only on the contract and zod/partysocket, never on a server module', () => {
-    const declarations = spawnSync('grep', ['-rhoE', "from '[^']+'", join(root, 'packages/client/dist')], {
+    const declarations = spawnSync('grep', ['-rhoE', 'from [\'"][^\'"]+[\'"]', join(work, 'package/dist')], {
       encoding: 'utf8',
     }).stdout;
     const imported = new Set(declarations.split('\n').filter(Boolean));
     for (const specifier of imported) {
-      expect(specifier).toMatch(/^from '(zod|partysocket|\.\/[\w-]+\.(ts|js)|\.\.\/contract\/[\w-]+\.(ts|js))'$/);
+      expect(specifier).toMatch(/^from ['"](zod|partysocket|\.\/[\w-]+\.(ts|js)|\.\.\/contract\/[\w-]+\.(ts|js))['"]$/);
     }
     const manifest = JSON.parse(readFileSync(join(root, 'packages/client/package.json'), 'utf8'));
     expect(Object.keys(manifest.dependencies).sort()).toEqual(['partysocket', 'zod']);
@@ -104,7 +118,7 @@ describe('the @signet/client package', () => {
         'main.ts': `import { demo } from './demo.ts';\nconsole.log(await demo('http://127.0.0.1:9'));\n`,
       },
       {
-        '@signet/client': join(root, 'packages/client'),
+        ...installed(),
         '@types/node': join(root, 'node_modules/@types/node'),
         'undici-types': join(root, 'node_modules/undici-types'),
       },
@@ -139,7 +153,7 @@ describe('the @signet/client package', () => {
         'type-errors.ts': TYPE_ERRORS,
         'page.ts': `import { demo } from './demo';\nvoid demo(window.location.origin).then((t) => { document.title = t; });\n`,
       },
-      { '@signet/client': join(root, 'packages/client') },
+      installed(),
     );
     const checked = typecheck(dir);
     expect(checked.status, checked.stdout + checked.stderr).toBe(0);
