@@ -19,6 +19,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DevServer, startDevServer } from './lib/dev-server.ts';
 
+type Exercise = (
+  base: string,
+  doc: Record<string, unknown>,
+) => Promise<{ failures: string[]; seen: Map<string, Set<number>>; operations: string[] }>;
+
 const root = fileURLToPath(new URL('..', import.meta.url));
 const here = join(root, 'scripts/openapi-check');
 const generated = join(here, 'generated');
@@ -52,7 +57,7 @@ async function main(): Promise<void> {
     started = step('GET /openapi.json');
     const response = await fetch(`${base}/openapi.json`);
     if (response.status !== 200) throw new Error(`/openapi.json answered ${response.status}`);
-    const doc = (await response.json()) as Parameters<typeof import('./openapi-check/exercise.ts').exercise>[1];
+    const doc = (await response.json()) as Record<string, unknown>;
     mkdirSync(generated, { recursive: true });
     const file = join(generated, 'openapi.json');
     writeFileSync(file, JSON.stringify(doc, null, 2));
@@ -94,7 +99,10 @@ async function main(): Promise<void> {
     console.log(`(${Date.now() - started} ms)`);
 
     started = step('run it: every operation, statuses documented, bodies valid (Ajv, 2020-12)');
-    const { exercise } = await import('./openapi-check/exercise.ts');
+    // Imported by a computed path: the program type-checks only against the types generated above, so
+    // `npm run typecheck` (which runs before they exist) must not follow this import.
+    const program = './openapi-check/exercise.ts';
+    const { exercise } = (await import(program)) as { exercise: Exercise };
     const report = await exercise(base, doc);
     for (const operation of report.operations) {
       const statuses = [...(report.seen.get(operation) ?? [])].sort();
