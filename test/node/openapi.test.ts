@@ -48,7 +48,8 @@ describe('the OpenAPI document', () => {
 
   it('documents one createdBy format, <type>:<id>', () => {
     for (const name of ['Document', 'ApiKey']) {
-      const createdBy = (doc.components.schemas[name]?.properties as Record<string, { pattern: string }>).createdBy;
+      const properties = (doc.components.schemas[name]?.properties ?? {}) as Record<string, { pattern: string }>;
+      const createdBy = properties.createdBy;
       const pattern = new RegExp(createdBy!.pattern);
       expect(pattern.test('user:0b7e8a8e-4f5c-4d3a-9a57-3c1f2e6d9b10')).toBe(true);
       expect(pattern.test('0b7e8a8e-4f5c-4d3a-9a57-3c1f2e6d9b10')).toBe(false);
