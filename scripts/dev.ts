@@ -62,6 +62,8 @@ async function main(): Promise<void> {
     `ENVIRONMENT=development`,
     `DATABASE_URL=${bridge.connectionString}`,
     `DATABASE_PROXY_URL=${bridge.url}`,
+    // `CORS_ALLOWED_ORIGINS='http://localhost:5173' npm run dev` lets a page on that origin call the API.
+    ...(process.env.CORS_ALLOWED_ORIGINS ? [`CORS_ALLOWED_ORIGINS=${process.env.CORS_ALLOWED_ORIGINS}`] : []),
   ];
   writeFileSync(localVars, [...workerVars, ''].join('\n'), { mode: 0o600 });
 

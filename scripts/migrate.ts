@@ -1,6 +1,7 @@
 /**
  * `npm run db:migrate`: applies migrations/ to DATABASE_URL (any Postgres or Neon), or, when it is
- * unset, to the embedded development database in .signet/pgdata. Safe to run any number of times.
+ * unset, to the embedded development database in .signet/pgdata (`SIGNET_STATE_DIR` moves `.signet`, as
+ * for `npm run dev`). Safe to run any number of times.
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,11 +20,12 @@ async function main(): Promise<void> {
     console.log(`signet: migrations applied to ${describeDatabase(url)}`);
     return;
   }
-  mkdirSync(`${root}.signet/pgdata`, { recursive: true });
-  const embedded = await startEmbeddedPostgres({ dataDir: `${root}.signet/pgdata` });
+  const dataDir = `${process.env.SIGNET_STATE_DIR ?? `${root}.signet`}/pgdata`;
+  mkdirSync(dataDir, { recursive: true });
+  const embedded = await startEmbeddedPostgres({ dataDir });
   try {
     await applyMigrations(embedded.url);
-    console.log('signet: migrations applied to the embedded database (.signet/pgdata)');
+    console.log(`signet: migrations applied to the embedded database (${dataDir})`);
   } finally {
     await embedded.close();
   }

@@ -2,6 +2,9 @@
 # Runs `node "$@"` on Node >= 22.18 (wrangler and vitest need 22; 22.18 runs .ts files natively).
 # Where the system Node is older, provisions node@22 from the npm registry into .tools/ (git-ignored)
 # once, and puts it first on PATH so child processes (wrangler, vitest workers, npx) use it too.
+# Then, so that `npm run dev` and `npm test` work as the first command on a fresh clone, installs the
+# packages from the lockfile (`npm ci`) when node_modules is missing or older than package-lock.json
+# (SIGNET_SKIP_INSTALL=1 skips that, for a caller that runs `npm ci` itself).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 modern() {
@@ -17,4 +20,10 @@ else
   fi
 fi
 export PATH="$(dirname "$node_bin"):$PATH"
+stamp="$root/node_modules/.package-lock.json" # npm writes it at the end of every install
+if [ -z "${SIGNET_SKIP_INSTALL:-}" ] && { [ ! -f "$stamp" ] || [ "$root/package-lock.json" -nt "$stamp" ]; }; then
+  echo "signet: node_modules is missing or older than package-lock.json; installing it (npm ci)" >&2
+  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  touch "$stamp"
+fi
 exec "$node_bin" "$@"

@@ -31,13 +31,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startDevServer(): Promise<DevServer> {
+/** `env`: more environment for `npm run dev` (e.g. `CORS_ALLOWED_ORIGINS`). */
+export async function startDevServer(options: { env?: Record<string, string> } = {}): Promise<DevServer> {
   const port = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), 'signet-dev-'));
   let output = '';
   const child: ChildProcess = spawn(process.execPath, [join(root, 'scripts/dev.ts')], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), SIGNET_STATE_DIR: stateDir, DATABASE_URL: '' },
+    env: { ...process.env, ...options.env, PORT: String(port), SIGNET_STATE_DIR: stateDir, DATABASE_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk) => (output += chunk));

@@ -57,7 +57,7 @@ export async function seedDemo(databaseUrl: string): Promise<DemoSeed> {
            ($1, 'Welcome to Signet', 'Open this document''s room to see presence and messages live.', 'private', $2),
            ($1, 'Public release notes', 'Anyone can read this one at /v1/public/documents/:id.', 'public', $2)
          returning id, title, visibility`,
-        [organizationId, owner],
+        [organizationId, `user:${owner}`],
       );
       documents = inserted.rows;
     }

@@ -28,7 +28,8 @@ export async function printWelcome(base: string, seed: DemoSeed): Promise<void> 
   lines.push(
     '',
     'Try:',
-    `  TOKEN=$(npm run -s token -- --email ${seed.users[0]!.email} --org ${seed.organization.slug})`,
+    // `npm run token` asks port 8787 unless told otherwise: name the server this one runs on.
+    `  TOKEN=$(SIGNET_URL=${base} npm run -s token -- --email ${seed.users[0]!.email} --org ${seed.organization.slug})`,
     `  curl -H "authorization: Bearer $TOKEN" ${base}/v1/me`,
     '',
   );

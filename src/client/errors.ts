@@ -1,6 +1,6 @@
 /** Errors the client raises: one class, the SPEC's stable `code`, the request id for support. */
 import type { z } from 'zod';
-import type { ErrorCode as ErrorCodeSchema } from '../http/openapi/schemas.ts';
+import type { ErrorCode as ErrorCodeSchema } from '../contract/schemas.ts';
 
 export type ErrorCode = z.infer<typeof ErrorCodeSchema> | 'NETWORK_ERROR';
 

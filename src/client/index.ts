@@ -1,7 +1,8 @@
 /**
  * The typed TypeScript client for Signet (SPEC §3/§4): every endpoint as a method, request and
- * response types taken from the server's own schemas (type-only imports: nothing of the server is
- * bundled), errors as `SignetClientError` with the SPEC's `code`, and `room()` for realtime rooms.
+ * response types taken from the contract's schemas (`src/contract`, type-only imports: the client
+ * knows no server module, and nothing of the contract is bundled), errors as `SignetClientError` with
+ * the SPEC's `code`, and `room()` for realtime rooms.
  *
  * @example
  * const signet = createClient({ baseUrl: 'https://signet.example', getToken: () => session.token })
@@ -10,11 +11,15 @@
  * room.on('message', (m) => console.log(m.seq, m.data))
  */
 import type { z } from 'zod';
-import type * as S from '../http/openapi/schemas.ts';
-import type { CreateApiKey } from '../services/api-keys.ts';
-import type { CreateDocument, UpdateDocument } from '../services/documents.ts';
-import type { AddMember, ChangeMember } from '../services/members.ts';
-import type { CreateOrganization } from '../services/organizations.ts';
+import type {
+  AddMember,
+  ChangeMember,
+  CreateApiKey,
+  CreateDocument,
+  CreateOrganization,
+  UpdateDocument,
+} from '../contract/requests.ts';
+import type * as S from '../contract/schemas.ts';
 import { SignetClientError } from './errors.ts';
 import { type RoomOptions, SignetRoom } from './room.ts';
 
@@ -77,7 +82,7 @@ export interface ClientOptions {
 
 export function createClient(options: ClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, '');
-  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const doFetch: typeof fetch = options.fetch ?? ((input, init) => fetch(input, init));
   const token = async () => (options.getToken ? await options.getToken() : options.token);
 
   async function request<T>(method: string, path: string, body?: unknown, authenticated = true): Promise<T> {

@@ -118,7 +118,7 @@ export class SignetRoom {
   }
 
   close(): void {
-    clearTimeout(this.#reauthTimer ?? null);
+    if (this.#reauthTimer !== undefined) clearTimeout(this.#reauthTimer);
     this.#socket.close(1000, 'client closed');
     this.#setState('closed');
   }
@@ -131,7 +131,7 @@ export class SignetRoom {
   }
 
   #scheduleReauth(token: string): void {
-    clearTimeout(this.#reauthTimer ?? null);
+    if (this.#reauthTimer !== undefined) clearTimeout(this.#reauthTimer);
     const claims = decodeClaims(token);
     if (!claims) return;
     const lifetime = (claims.exp - claims.iat) * 1000;
@@ -181,7 +181,7 @@ export class SignetRoom {
     // Revoked access won't come back by retrying: stop for good.
     const reconnecting = code !== 4003 && this.#state !== 'closed';
     if (!reconnecting) {
-      clearTimeout(this.#reauthTimer ?? null);
+      if (this.#reauthTimer !== undefined) clearTimeout(this.#reauthTimer);
       this.#socket.close(1000, 'not reconnecting');
     }
     this.#setState(reconnecting ? 'reconnecting' : 'closed');

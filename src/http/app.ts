@@ -11,12 +11,13 @@ import type { Env } from '../env.ts';
 import { log } from '../observability/log.ts';
 import { asTenantActor } from '../policy/authorize.ts';
 import { authenticate } from './authenticate.ts';
+import { allowedOrigins, isPreflight, preflight, withCors } from './cors.ts';
 import { errorResponse } from './error-response.ts';
-import { router } from './router.ts';
+import { routeOf, router } from './router.ts';
 
 /** One line per request: who, what, how it ended — never a token, a body or a query string. */
 function logRequest(request: Request, status: number, requestId: string, actor: Actor | undefined, durationMs: number) {
-  const route = (request as Request & { route?: string }).route ?? 'unmatched';
+  const route = (request as Request & { route?: string }).route ?? routeOf(request) ?? 'unmatched';
   const tenant = actor ? asTenantActor(actor) : null;
   const onBehalf = actor ? onBehalfOfActor(actor) : null;
   log({
@@ -44,7 +45,13 @@ export async function handleFetch(request: Request, env: Env, executionContext: 
     return database;
   };
   let response: Response;
+  const origins = allowedOrigins(env.CORS_ALLOWED_ORIGINS);
   try {
+    // A CORS preflight is answered before any actor is resolved: browsers send it without credentials.
+    if (isPreflight(request)) {
+      (request as Request & { route?: string }).route = 'preflight';
+      return finish(request, preflight(request, origins), requestId, undefined, started, origins);
+    }
     actor = await authenticate(request, env, requestId, db);
     const ctx: Context = {
       actor,
@@ -59,10 +66,22 @@ export async function handleFetch(request: Request, env: Env, executionContext: 
   } catch (error) {
     response = errorResponse(error, requestId);
   }
+  return finish(request, response, requestId, actor, started, origins);
+}
+
+function finish(
+  request: Request,
+  response: Response,
+  requestId: string,
+  actor: Actor | undefined,
+  started: number,
+  origins: ReadonlySet<string>,
+): Response {
   logRequest(request, response.status, requestId, actor, Date.now() - started);
   // WebSocket upgrades (101) carry an immutable header list; everything else is copied once.
   if (response.status === 101) return response;
   const stamped = new Response(response.body, response);
   stamped.headers.set('x-request-id', requestId);
+  withCors(stamped.headers, request, origins);
   return stamped;
 }

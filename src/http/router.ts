@@ -7,35 +7,31 @@ import { type IRequest, Router } from 'itty-router';
 import { requireActor } from '../actor/require.ts';
 import { loadActorKeys } from '../actor/tokens/keys.ts';
 import { type Context, withActor } from '../context.ts';
-import { NotFound } from '../errors.ts';
-import { CreateApiKey, createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys.ts';
-import { AuditQuery, listAuditEvents } from '../services/audit.ts';
-import { exchangeToken, grantSchema } from '../services/auth/exchange-token.ts';
-import { actorView } from '../services/auth/views.ts';
-import { endDelegation, listDelegations } from '../services/delegations.ts';
-import {
-  CreateDocument,
-  createDocument,
-  deleteDocument,
-  ListDocuments,
-  listDocuments,
-  readDocument,
-  UpdateDocument,
-  updateDocument,
-} from '../services/documents.ts';
-import { CreateExport, createExport } from '../services/exports.ts';
-import { readJob } from '../services/jobs.ts';
-import { listMyOrganizations } from '../services/me.ts';
 import {
   AddMember,
-  addMember,
+  AuditQuery,
   ChangeMember,
-  changeMemberRole,
-  listMembers,
-  removeMember,
-} from '../services/members.ts';
+  CreateApiKey,
+  CreateDocument,
+  CreateExport,
+  CreateOrganization,
+  grantSchema,
+  ListDocuments,
+  UpdateDocument,
+} from '../contract/requests.ts';
+import { NotFound } from '../errors.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys.ts';
+import { listAuditEvents } from '../services/audit.ts';
+import { exchangeToken } from '../services/auth/exchange-token.ts';
+import { actorView } from '../services/auth/views.ts';
+import { endDelegation, listDelegations } from '../services/delegations.ts';
+import { createDocument, deleteDocument, listDocuments, readDocument, updateDocument } from '../services/documents.ts';
+import { createExport } from '../services/exports.ts';
+import { readJob } from '../services/jobs.ts';
+import { listMyOrganizations } from '../services/me.ts';
+import { addMember, changeMemberRole, listMembers, removeMember } from '../services/members.ts';
 import { readWorkflow, requestOrganizationDeletion } from '../services/organization-deletion.ts';
-import { CreateOrganization, createOrganization } from '../services/organizations.ts';
+import { createOrganization } from '../services/organizations.ts';
 import { readPublicDocument } from '../services/public-documents.ts';
 import { json, readJson, readOptionalJson } from './json.ts';
 import { openApiDocument } from './openapi/document.ts';
@@ -142,3 +138,17 @@ export const router = Router<IRequest, [Context]>({ before: [refuseUncleanUrl] }
   .all('*', () => {
     throw new NotFound('No such route.');
   });
+
+/**
+ * The route a request is for, by the router's own table, whether or not it got that far: a request
+ * refused before routing (an expired token, say) is still logged with its route. `undefined` when no
+ * route but the catch-all matches.
+ */
+export function routeOf(request: Request): string | undefined {
+  const { pathname } = new URL(request.url);
+  for (const [method, pattern, , path] of router.routes) {
+    if (path === '*') continue;
+    if ((method === request.method || method === 'ALL') && pattern.test(pathname)) return path;
+  }
+  return undefined;
+}

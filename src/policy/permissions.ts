@@ -3,24 +3,9 @@
  * permissions listed for it. Checks name a permission, never a role.
  */
 
-export const ROLES = ['viewer', 'editor', 'admin', 'owner'] as const;
-export type Role = (typeof ROLES)[number];
+import { PERMISSIONS, type Permission, ROLES, type Role } from '../contract/permissions.ts';
 
-export const PERMISSIONS = [
-  'documents:read',
-  'documents:write',
-  'documents:delete',
-  'rooms:join',
-  'rooms:publish',
-  'exports:create',
-  'members:read',
-  'members:write',
-  'members:grant_admin',
-  'api_keys:write',
-  'audit:read',
-  'org:delete',
-] as const;
-export type Permission = (typeof PERMISSIONS)[number];
+export { PERMISSIONS, type Permission, ROLES, type Role };
 
 const VIEWER: readonly Permission[] = ['documents:read', 'rooms:join', 'exports:create'];
 const EDITOR: readonly Permission[] = [...VIEWER, 'documents:write', 'rooms:publish'];

@@ -4,27 +4,18 @@
  * tokens minted from it (`TOKEN_REVOKED`) and any further exchange.
  */
 import { desc, eq, sql } from 'drizzle-orm';
-import * as z from 'zod';
+import type * as z from 'zod';
+import type { CreateApiKey } from '../contract/requests.ts';
 import { apiKeys } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { InsufficientPermissions, NotFound } from '../errors.ts';
 import { permissionsOfActor } from '../policy/authorize.ts';
-import { PERMISSIONS } from '../policy/permissions.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { hashApiKeySecret, newApiKeySecret } from './auth/api-key-secret.ts';
 import { resourceId } from './ids.ts';
 import { databaseNow, noteRevocation, revokedCte } from './revocations.ts';
 import { revokeInRooms } from './rooms.ts';
 import { defineAction } from './tenant.ts';
-
-export const CreateApiKey = z.strictObject({
-  name: z.string().trim().min(1).max(100),
-  scopes: z
-    .array(z.enum(PERMISSIONS))
-    .min(1)
-    .max(PERMISSIONS.length)
-    .refine((s) => new Set(s).size === s.length, 'scopes must not repeat'),
-});
 
 export interface ApiKeyView {
   id: string;
@@ -49,7 +40,8 @@ function view(row: Row): ApiKeyView {
     id: row.id,
     name: row.name,
     scopes: row.scopes,
-    createdBy: row.createdBy,
+    // The principal format of every `createdBy` (README): only a user makes a key, so the column holds a user id.
+    createdBy: `user:${row.createdBy}`,
     createdAt: new Date(row.createdAt).toISOString(),
     revokedAt: row.revokedAt === null ? null : new Date(row.revokedAt).toISOString(),
   };

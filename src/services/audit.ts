@@ -6,9 +6,10 @@
  */
 import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { z } from 'zod';
+import type { AuditQuery } from '../contract/requests.ts';
 import { auditEvents } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
-import { afterCursor, pageOf, pageQuery } from './pagination.ts';
+import { afterCursor, pageOf } from './pagination.ts';
 import { defineAction, type TenantContext } from './tenant.ts';
 
 /**
@@ -72,8 +73,6 @@ export interface AuditEventView {
   outcome: string;
   requestId: string;
 }
-
-export const AuditQuery = pageQuery;
 
 export const listAuditEvents = defineAction({
   name: 'audit.list',

@@ -4,13 +4,14 @@
  * database round trip.
  */
 import { and, desc, eq, sql } from 'drizzle-orm';
-import * as z from 'zod';
+import type * as z from 'zod';
+import type { CreateDocument, ListDocuments, UpdateDocument } from '../contract/requests.ts';
 import { documents } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { Conflict, NotFound } from '../errors.ts';
 import { withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
-import { afterCursor, pageOf, pageQuery } from './pagination.ts';
+import { afterCursor, pageOf } from './pagination.ts';
 import { closeDocumentRoom } from './rooms.ts';
 import { defineAction } from './tenant.ts';
 
@@ -24,23 +25,6 @@ export interface DocumentView {
   createdAt: string;
   updatedAt: string;
 }
-
-const title = z.string().trim().min(1).max(200);
-const body = z.string().max(60_000);
-const visibility = z.enum(['private', 'public']);
-
-export const CreateDocument = z.strictObject({
-  title,
-  body: body.default(''),
-  visibility: visibility.default('private'),
-});
-export const UpdateDocument = z.strictObject({
-  title: title.optional(),
-  body: body.optional(),
-  visibility: visibility.optional(),
-  version: z.number().int().min(1),
-});
-export const ListDocuments = pageQuery;
 
 /** A malformed id names no document: 404, as for a missing one (never a 500 from a uuid cast). */
 function documentId(id: string): string {

@@ -9,7 +9,6 @@
  *   and stores a JSON snapshot as the job's result, audited as `exports.run`.
  */
 import { sql } from 'drizzle-orm';
-import * as z from 'zod';
 import { runScoped } from '../db/session.ts';
 import { InsufficientPermissions, NotFound } from '../errors.ts';
 import { exportMessage } from '../jobs/message.ts';
@@ -19,9 +18,6 @@ import { readDocument } from './documents.ts';
 import { resourceId } from './ids.ts';
 import { completeJob, failJob, JOB_COLUMNS, type JobRow, type JobView, jobView } from './jobs.ts';
 import { defineAction } from './tenant.ts';
-
-/** The request body: optional, and nothing in it yet (unknown fields are refused). */
-export const CreateExport = z.strictObject({});
 
 /** What the job needs of its rebuilt actor: starting an export, reading the document. */
 export const EXPORT_PERMISSIONS: readonly Permission[] = ['exports:create', 'documents:read'];

@@ -5,20 +5,18 @@
  * for the organization (their role is in the token), recorded in the same transaction as the change.
  */
 import { and, eq, type SQL, sql } from 'drizzle-orm';
-import * as z from 'zod';
+import type * as z from 'zod';
+import type { AddMember, ChangeMember } from '../contract/requests.ts';
 import { memberships, users } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { Conflict, InsufficientPermissions, NotFound, ValidationFailed } from '../errors.ts';
 import { can } from '../policy/authorize.ts';
-import { isRole, ROLES, type Role } from '../policy/permissions.ts';
+import { isRole, type Role } from '../policy/permissions.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
 import { noteRevocation, revokedCte } from './revocations.ts';
 import { revokeInRooms } from './rooms.ts';
 import { defineAction, type TenantContext } from './tenant.ts';
-
-export const AddMember = z.strictObject({ email: z.email().max(254), role: z.enum(ROLES) });
-export const ChangeMember = z.strictObject({ role: z.enum(ROLES) });
 
 export interface MemberView {
   userId: string;

@@ -4,22 +4,14 @@
  * organization that doesn't exist yet. Organization, membership and audit event are one transaction.
  */
 import { sql } from 'drizzle-orm';
-import * as z from 'zod';
+import type * as z from 'zod';
 import type { UserActor } from '../actor/actor.ts';
 import { systemActor } from '../actor/system.ts';
 import type { Context } from '../context.ts';
+import type { CreateOrganization } from '../contract/requests.ts';
 import { runScoped } from '../db/session.ts';
 import { assertSystemAction } from '../policy/bootstrap.ts';
 import { assertHasActor } from './tenant.ts';
-
-export const CreateOrganization = z.strictObject({
-  name: z.string().trim().min(1).max(100),
-  slug: z
-    .string()
-    .min(3)
-    .max(48)
-    .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, 'lowercase letters, digits and inner hyphens'),
-});
 
 export async function createOrganization(ctx: Context<UserActor>, input: z.infer<typeof CreateOrganization>) {
   assertHasActor(ctx);

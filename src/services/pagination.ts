@@ -3,17 +3,8 @@
  * next page continues strictly after it, so inserts during paging neither repeat nor skip rows.
  */
 import { type AnyColumn, and, eq, lt, or, type SQL } from 'drizzle-orm';
-import * as z from 'zod';
 import { ValidationFailed } from '../errors.ts';
 import { UUID } from './ids.ts';
-
-export const MAX_PAGE = 100;
-
-/** `?cursor&limit` and nothing else: an unknown parameter (a client-chosen tenant, say) is refused. */
-export const pageQuery = z.strictObject({
-  cursor: z.string().min(1).max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50),
-});
 
 export function encodeCursor(at: Date, id: string): string {
   return btoa(JSON.stringify([at.toISOString(), id]))

@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
+import type * as S from '../../src/contract/schemas.ts';
 import { ROUTES } from '../../src/http/openapi/routes.ts';
-import type * as S from '../../src/http/openapi/schemas.ts';
 import { router } from '../../src/http/router.ts';
 import type { ApiKeyView } from '../../src/services/api-keys.ts';
 import type { AuditEventView } from '../../src/services/audit.ts';

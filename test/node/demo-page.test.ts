@@ -45,6 +45,10 @@ describe.skipIf(!haveChromium)('the demo page', () => {
   it("shows two users each other's presence and messages", async () => {
     const [alice, bob] = await Promise.all([browser.newContext(), browser.newContext()]);
     const [a, b] = await Promise.all([alice.newPage(), bob.newPage()]);
+    // Nothing the page loads is missing (the favicon was a 404 on every load).
+    const failed: string[] = [];
+    for (const page of [a, b])
+      page.on('response', (r) => void (r.status() >= 400 && failed.push(`${r.status()} ${r.url()}`)));
     for (const [page, user] of [
       [a, 'Editor'],
       [b, 'Viewer'],
@@ -67,6 +71,14 @@ describe.skipIf(!haveChromium)('the demo page', () => {
     await b.locator('#messages li', { hasText: 'INSUFFICIENT_PERMISSIONS' }).waitFor();
     expect(await a.locator('#messages li', { hasText: 'viewer tries' }).count()).toBe(0);
     await a.screenshot({ path: join(tmpdir(), 'signet-demo-editor.png'), fullPage: true });
+    expect(failed).toEqual([]);
     await Promise.all([alice.close(), bob.close()]);
   }, 90_000);
+
+  it('serves its favicon', async () => {
+    const response = await fetch(`${server.base}/favicon.ico`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/icon/);
+    expect(new Uint8Array(await response.arrayBuffer()).slice(0, 4)).toEqual(new Uint8Array([0, 0, 1, 0]));
+  });
 });

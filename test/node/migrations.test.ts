@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres.ts';
@@ -43,6 +44,34 @@ describe('migrations', () => {
     const first = await fingerprint(db.url);
     await applyMigrations(db.url);
     expect(await fingerprint(db.url)).toBe(first);
+  });
+
+  it('0008 gives documents seeded with a bare user id the one createdBy format, user:<id>', async () => {
+    await applyMigrations(db.url);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const user = '0b7e8a8e-4f5c-4d3a-9a57-3c1f2e6d9b10';
+      const org = await client.query(`insert into organizations (name, slug) values ('M', 'm-0008') returning id`);
+      await client.query(
+        `insert into documents (organization_id, title, created_by) values ($1, 'seeded', $2), ($1, 'api', $3), ($1, 'key', $4)`,
+        [org.rows[0].id, user, `user:${user}`, `service:${user}`],
+      );
+      await client.query(
+        readFileSync(new URL('../../migrations/0010_created_by_principal.sql', import.meta.url), 'utf8'),
+      );
+      const rows = await client.query(
+        `select title, created_by from documents where organization_id = $1 order by title`,
+        [org.rows[0].id],
+      );
+      expect(rows.rows).toEqual([
+        { title: 'api', created_by: `user:${user}` },
+        { title: 'key', created_by: `service:${user}` },
+        { title: 'seeded', created_by: `user:${user}` },
+      ]);
+    } finally {
+      await client.end();
+    }
   });
 
   it('force row-level security on every table, for a role that neither owns them nor bypasses it', async () => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { call } from '../support/http.ts';
+import { signedToken, userSubject } from '../support/actors.ts';
+import { call, type ErrorBody } from '../support/http.ts';
 import { createDoc, createTenant } from '../support/tenants.ts';
 
 function lines(spy: { mock: { calls: unknown[][] } }): Record<string, unknown>[] {
@@ -42,5 +43,19 @@ describe('structured request logs', () => {
     const response = await call('GET', '/v1/members');
     const line = lines(info).find((l) => l.requestId === response.headers.get('x-request-id'));
     expect(line).toMatchObject({ status: 401, route: '/v1/members', actor: { type: 'guest' } });
+  });
+
+  it('log a request refused before routing (an expired token) with the route it was for', async () => {
+    const expired = await signedToken(userSubject(), { ttlSeconds: 60, now: Math.floor(Date.now() / 1000) - 600 });
+    const info = vi.spyOn(console, 'log');
+    const response = await call('GET', `/v1/documents/${crypto.randomUUID()}`, { token: expired });
+    expect((response.body as ErrorBody).error.code).toBe('TOKEN_EXPIRED');
+    const line = lines(info).find((l) => l.requestId === response.headers.get('x-request-id'));
+    expect(line).toMatchObject({ status: 401, route: '/v1/documents/:id' });
+    const nowhere = await call('GET', '/v1/nowhere', { token: expired });
+    expect(lines(info).find((l) => l.requestId === nowhere.headers.get('x-request-id'))).toMatchObject({
+      status: 401,
+      route: 'unmatched',
+    });
   });
 });

@@ -52,7 +52,7 @@ export async function createDocument(
 ): Promise<{ id: string }> {
   const sql = adminSql();
   const [row] = await sql`insert into documents (organization_id, title, body, visibility, created_by)
-    values (${organizationId}, ${fields.title ?? 'Untitled'}, ${fields.body ?? ''}, ${fields.visibility ?? 'private'}, 'test')
+    values (${organizationId}, ${fields.title ?? 'Untitled'}, ${fields.body ?? ''}, ${fields.visibility ?? 'private'}, 'user:00000000-0000-4000-8000-000000000000')
     returning id`;
   return row as { id: string };
 }

@@ -3,8 +3,8 @@
  * output (`z.toJSONSchema`), so the document describes exactly what the handlers validate.
  */
 import * as z from 'zod';
+import { ErrorEnvelope } from '../../contract/schemas.ts';
 import { ROUTES, type RouteDoc } from './routes.ts';
-import { ErrorEnvelope } from './schemas.ts';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, limits exceeded',
@@ -19,6 +19,28 @@ const STATUS_TEXT: Record<number, string> = {
 
 type Json = Record<string, unknown>;
 
+const EXAMPLE_ID = '0b7e8a8e-4f5c-4d3a-9a57-3c1f2e6d9b10';
+
+const PARAMETER_TEXT: Record<string, string> = {
+  id: 'The resource id (a uuid)',
+  userId: "The member's user id (a uuid)",
+  documentId: "The document's id (a uuid)",
+};
+
+/** The tags of the operations, in the order a reader meets them (SPEC §3). */
+const TAGS: { name: string; description: string }[] = [
+  { name: 'meta', description: 'Liveness, verification keys and this document' },
+  { name: 'auth', description: 'Tokens and the current actor' },
+  { name: 'organizations', description: 'Organizations and their deletion workflow' },
+  { name: 'members', description: 'Membership management' },
+  { name: 'documents', description: 'Documents (tenant-scoped) and public documents' },
+  { name: 'jobs', description: 'Background exports' },
+  { name: 'rooms', description: 'Realtime rooms (WebSocket)' },
+  { name: 'api keys', description: 'API keys for service actors' },
+  { name: 'delegations', description: 'Agents acting for a user (RFC 8693 delegation): list and end them' },
+  { name: 'audit', description: 'The audit log' },
+];
+
 /** Named schemas (zod `.meta({ id })`) land here, referenced as `#/components/schemas/<id>`. */
 const components: Record<string, Json> = {};
 
@@ -32,21 +54,39 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Json {
     $defs?: Record<string, Json>;
   };
   Object.assign(components, $defs);
-  // A schema that is itself named comes back as its definition: refer to it instead.
+  // A schema that is itself named comes back either as its definition or, when zod lifted it into
+  // `$defs`, as a bare `$ref` to that definition. Keep the definition (never overwrite it with the
+  // `$ref`: a component that refers to itself is what standard tools refuse) and refer to it.
   const id = (schema.meta() as { id?: string } | undefined)?.id;
   if (id) {
-    components[id] = rest;
-    return { $ref: `#/components/schemas/${id}` };
+    const ref = `#/components/schemas/${id}`;
+    if (rest.$ref !== ref) components[id] = rest;
+    if (!components[id]) throw new Error(`schema ${id} has no definition`);
+    return { $ref: ref };
   }
   return rest;
 }
 
+/** Who may call it, in words (SPEC §1/§3). */
+function describe(route: RouteDoc): string {
+  const who =
+    route.auth === 'none'
+      ? 'Anyone: no token is needed (a token that is sent must be valid).'
+      : route.auth === 'optional'
+        ? 'Anyone: a guest without a token, or the actor of a valid token.'
+        : 'Needs an actor token (`Authorization: Bearer <token>`).';
+  return route.permission ? `${who} Permission: \`${route.permission}\`.` : who;
+}
+
 function operation(route: RouteDoc): Json {
+  // Every path parameter of the API is a resource id (a uuid); a malformed one answers 404, as a missing one.
   const parameters: Json[] = [...route.path.matchAll(/:(\w+)/g)].map((m) => ({
     name: m[1],
     in: 'path',
     required: true,
-    schema: { type: 'string' },
+    description: PARAMETER_TEXT[m[1] ?? ''] ?? 'A resource id',
+    schema: { type: 'string', format: 'uuid' },
+    example: EXAMPLE_ID,
   }));
   if (route.query) {
     const query = schemaOf(route.query, 'input') as { properties?: Record<string, Json>; required?: string[] };
@@ -68,13 +108,19 @@ function operation(route: RouteDoc): Json {
   }
   return {
     summary: route.summary,
+    description: describe(route),
     operationId: `${route.method}${route.path.replace(/[:/.-](\w)/g, (_, c: string) => c.toUpperCase()).replace(/\W/g, '')}`,
     tags: [route.tag],
     ...(route.permission ? { 'x-signet-permission': route.permission } : {}),
     security: route.auth === 'required' ? [{ bearer: [] }] : route.auth === 'optional' ? [{}, { bearer: [] }] : [],
     ...(parameters.length ? { parameters } : {}),
     ...(route.body
-      ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(route.body, 'input') } } } }
+      ? {
+          requestBody: {
+            required: !route.bodyOptional,
+            content: { 'application/json': { schema: schemaOf(route.body, 'input') } },
+          },
+        }
       : {}),
     responses,
   };
@@ -84,6 +130,7 @@ export function openApiDocument(serverUrl?: string): Json {
   schemaOf(ErrorEnvelope, 'output'); // registers components.schemas.Error
   const paths: Record<string, Json> = {};
   for (const route of ROUTES) {
+    if (!TAGS.some((t) => t.name === route.tag)) throw new Error(`route ${route.path}: undeclared tag ${route.tag}`);
     const path = route.path.replace(/:(\w+)/g, '{$1}');
     paths[path] = { ...paths[path], [route.method]: operation(route) };
   }
@@ -94,8 +141,11 @@ export function openApiDocument(serverUrl?: string): Json {
       version: '0.1.0',
       description:
         'Signed actors for the edge: every operation is performed by exactly one actor, proven by a signed token (see SPEC.md).',
+      contact: { name: 'Signet maintainers', email: 'security@signet.example' },
+      license: { name: 'UNLICENSED: proprietary, all rights reserved' },
     },
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    tags: TAGS,
     paths,
     components: {
       securitySchemes: {

@@ -4,15 +4,20 @@
  * OpenAPI document is generated from this; a test checks it lists exactly the router's routes.
  */
 import * as z from 'zod';
-import type { Permission } from '../../policy/permissions.ts';
-import { CreateApiKey } from '../../services/api-keys.ts';
-import { AuditQuery } from '../../services/audit.ts';
-import { grantSchema } from '../../services/auth/exchange-token.ts';
-import { CreateDocument, ListDocuments, UpdateDocument } from '../../services/documents.ts';
-import { CreateExport } from '../../services/exports.ts';
-import { AddMember, ChangeMember } from '../../services/members.ts';
-import { CreateOrganization } from '../../services/organizations.ts';
-import * as S from './schemas.ts';
+import type { Permission } from '../../contract/permissions.ts';
+import {
+  AddMember,
+  AuditQuery,
+  ChangeMember,
+  CreateApiKey,
+  CreateDocument,
+  CreateExport,
+  CreateOrganization,
+  grantSchema,
+  ListDocuments,
+  UpdateDocument,
+} from '../../contract/requests.ts';
+import * as S from '../../contract/schemas.ts';
 
 export interface RouteDoc {
   method: 'get' | 'post' | 'patch' | 'delete';
@@ -24,6 +29,8 @@ export interface RouteDoc {
   auth: 'none' | 'optional' | 'required';
   permission?: Permission;
   body?: z.ZodType;
+  /** The body may be left out (the handler reads none as `{}`). */
+  bodyOptional?: true;
   query?: z.ZodType;
   /** Success status → schema (undefined for no body). */
   ok: [status: number, description: string, schema?: z.ZodType];
@@ -31,6 +38,8 @@ export interface RouteDoc {
   errors: number[];
 }
 
+// Any request that sends an `Authorization` header gets a 401 when it isn't a valid token, on every route.
+const BAD_TOKEN = [401];
 const AUTH_ERRORS = [401, 403];
 const TENANT_ERRORS = [...AUTH_ERRORS, 404, 503];
 
@@ -42,7 +51,7 @@ export const ROUTES: RouteDoc[] = [
     tag: 'meta',
     auth: 'none',
     ok: [200, 'ok', z.object({ status: z.literal('ok') })],
-    errors: [],
+    errors: BAD_TOKEN,
   },
   {
     method: 'get',
@@ -51,7 +60,7 @@ export const ROUTES: RouteDoc[] = [
     tag: 'meta',
     auth: 'none',
     ok: [200, 'JWK Set', S.Jwks],
-    errors: [],
+    errors: BAD_TOKEN,
   },
   {
     method: 'get',
@@ -60,17 +69,18 @@ export const ROUTES: RouteDoc[] = [
     tag: 'meta',
     auth: 'none',
     ok: [200, 'OpenAPI 3.1', z.object({}).loose()],
-    errors: [],
+    errors: BAD_TOKEN,
   },
   {
     method: 'post',
     path: '/v1/auth/token',
-    summary: 'Exchange a credential (IdP ID token, API key, or in development an email) for an actor token',
+    summary:
+      'Exchange a credential (IdP ID token, API key, a user token for an agent token by RFC 8693 token exchange, or in development an email) for an actor token',
     tag: 'auth',
     auth: 'none',
     body: grantSchema('development'),
     ok: [200, 'A Signet actor token', S.TokenResponse],
-    errors: [400, 401, 404, 413, 429, 503],
+    errors: [400, 401, 403, 404, 413, 429, 503],
   },
   {
     method: 'get',
@@ -223,6 +233,7 @@ export const ROUTES: RouteDoc[] = [
     auth: 'required',
     permission: 'exports:create',
     body: CreateExport,
+    bodyOptional: true,
     ok: [202, 'Queued', z.object({ job: S.Job })],
     errors: [400, 413, ...TENANT_ERRORS],
   },

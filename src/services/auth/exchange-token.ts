@@ -20,14 +20,21 @@
  * the old authority is always dated before the revocation and refused — however late it is signed.
  */
 import { and, eq, ne, or, sql } from 'drizzle-orm';
-import * as z from 'zod';
+import type * as z from 'zod';
 import type { TokenActor } from '../../actor/actor.ts';
 import { type IdpIdentity, verifyIdToken } from '../../actor/idp.ts';
 import { systemActor } from '../../actor/system.ts';
-import { clampLifetime, MAX_LIFETIME_SECONDS, MAX_TOKEN_LENGTH } from '../../actor/tokens/claims.ts';
+import { clampLifetime, MAX_LIFETIME_SECONDS } from '../../actor/tokens/claims.ts';
 import { loadActorKeys } from '../../actor/tokens/keys.ts';
 import { type ActorTokenSubject, signActorToken } from '../../actor/tokens/sign.ts';
 import type { Context } from '../../context.ts';
+import {
+  ACCESS_TOKEN_TYPE,
+  type Grant,
+  scopesOf,
+  TOKEN_EXCHANGE_GRANT,
+  type TokenExchangeGrant,
+} from '../../contract/requests.ts';
 import {
   apiKeys,
   memberships,
@@ -41,79 +48,13 @@ import { runScoped } from '../../db/session.ts';
 import { InvalidToken, NotFound, TokenRevoked, ValidationFailed } from '../../errors.ts';
 import { capToGrantor } from '../../policy/authorize.ts';
 import { assertSystemAction } from '../../policy/bootstrap.ts';
-import { isPermission, isRole, type Permission, type Role } from '../../policy/permissions.ts';
+import { isRole, type Role } from '../../policy/permissions.ts';
 import { assertCleanText } from '../../text.ts';
 import { createDelegation } from '../delegations.ts';
 import { resolveBearer } from '../resolve-bearer.ts';
 import { databaseNow } from '../revocations.ts';
 import { hashApiKeySecret, looksLikeApiKeySecret } from './api-key-secret.ts';
 import { type ActorView, actorView } from './views.ts';
-
-const organizationRef = z.string().trim().min(1).max(100);
-
-const IdTokenGrant = z.strictObject({
-  grant_type: z.literal('id_token'),
-  id_token: z.string().min(1).max(16_384),
-  organization: organizationRef.optional(),
-});
-const ApiKeyGrant = z.strictObject({
-  grant_type: z.literal('api_key'),
-  api_key: z.string().min(1).max(200),
-});
-const DevGrant = z.strictObject({
-  grant_type: z.literal('dev'),
-  email: z.email().max(254),
-  organization: organizationRef.optional(),
-  ttl_seconds: z.number().int().min(5).max(3600).optional(),
-});
-
-/** RFC 8693 token exchange: a user's own Signet token → an agent acting for them (SPEC §2). */
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
-
-/** A space-separated list of known permissions: none unknown, none repeated, at least one. */
-const ScopeList = z
-  .string()
-  .max(1000)
-  .transform((value, ctx) => {
-    const scopes = value.split(' ');
-    if (value === '' || scopes.some((s) => s === '')) {
-      ctx.addIssue({ code: 'custom', message: 'scope is a non-empty, single-space-separated list of permissions' });
-      return z.NEVER;
-    }
-    const unknown = scopes.filter((s) => !isPermission(s));
-    if (unknown.length > 0) {
-      ctx.addIssue({ code: 'custom', message: `unknown permission in scope` });
-      return z.NEVER;
-    }
-    if (new Set(scopes).size !== scopes.length) {
-      ctx.addIssue({ code: 'custom', message: 'scope must not repeat a permission' });
-      return z.NEVER;
-    }
-    return scopes as Permission[];
-  });
-
-const TokenExchangeGrant = z.strictObject({
-  grant_type: z.literal(TOKEN_EXCHANGE_GRANT),
-  subject_token: z.string().min(1).max(MAX_TOKEN_LENGTH),
-  subject_token_type: z.literal(ACCESS_TOKEN_TYPE),
-  scope: ScopeList,
-  agent: z.strictObject({ name: z.string().trim().min(1).max(100) }),
-  ttl_seconds: z.number().int().min(5).max(MAX_LIFETIME_SECONDS).optional(),
-});
-
-/** The grants a deployment accepts: `dev` exists only in development; elsewhere it is an unknown grant type. */
-export function grantSchema(environment: string) {
-  return environment === 'development'
-    ? z.discriminatedUnion('grant_type', [IdTokenGrant, ApiKeyGrant, TokenExchangeGrant, DevGrant])
-    : z.discriminatedUnion('grant_type', [IdTokenGrant, ApiKeyGrant, TokenExchangeGrant]);
-}
-
-export type Grant =
-  | z.infer<typeof IdTokenGrant>
-  | z.infer<typeof ApiKeyGrant>
-  | z.infer<typeof TokenExchangeGrant>
-  | z.infer<typeof DevGrant>;
 
 export interface TokenResponse {
   access_token: string;
@@ -183,9 +124,10 @@ async function exchangeForAgent(ctx: Context, grant: z.infer<typeof TokenExchang
   if (expiresAt - start < 5) {
     throw new ValidationFailed([{ path: 'subject_token', message: 'The subject token expires too soon to delegate.' }]);
   }
+  const scopes = scopesOf(grant.scope);
   const delegation = await createDelegation(
     { ...ctx, actor: subject },
-    { name: grant.agent.name, scopes: grant.scope, roleNow, expiresAt: new Date(expiresAt * 1000) },
+    { name: grant.agent.name, scopes, roleNow, expiresAt: new Date(expiresAt * 1000) },
   );
   const response = await signSubject(
     ctx,
@@ -193,7 +135,7 @@ async function exchangeForAgent(ctx: Context, grant: z.infer<typeof TokenExchang
       type: 'agent',
       sub: subject.id,
       org: subject.organizationId,
-      scopes: grant.scope,
+      scopes,
       delegation: delegation.id,
       name: grant.agent.name,
     },
@@ -202,7 +144,7 @@ async function exchangeForAgent(ctx: Context, grant: z.infer<typeof TokenExchang
   return {
     ...response,
     issued_token_type: ACCESS_TOKEN_TYPE,
-    scope: grant.scope.join(' '),
+    scope: scopes.join(' '),
     delegation_id: delegation.id,
   };
 }

@@ -4,10 +4,18 @@
  * the services return are checked against these (`test/http/openapi.test.ts`), so they can't drift.
  */
 import * as z from 'zod';
-import { PERMISSIONS, ROLES } from '../../policy/permissions.ts';
+import { PERMISSIONS, ROLES } from './permissions.ts';
 
 const id = z.uuid();
 const timestamp = z.iso.datetime();
+/** Who created a resource: its principal as `<type>:<id>` (README, "createdBy"), e.g. `user:<uuid>`. */
+const principal = z
+  .string()
+  .regex(/^(user|service):[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/)
+  .meta({
+    description: 'The creating principal, `<type>:<id>`: `user:<user id>` or `service:<API key id>`',
+    example: 'user:0b7e8a8e-4f5c-4d3a-9a57-3c1f2e6d9b10',
+  });
 
 export const ErrorCode = z.enum([
   'VALIDATION_FAILED',
@@ -84,7 +92,7 @@ export const Document = z
     body: z.string(),
     visibility: z.enum(['private', 'public']),
     version: z.number().int(),
-    createdBy: z.string(),
+    createdBy: principal,
     createdAt: timestamp,
     updatedAt: timestamp,
   })
@@ -109,7 +117,7 @@ export const ApiKey = z
     id,
     name: z.string(),
     scopes: z.array(z.enum(PERMISSIONS)),
-    createdBy: id,
+    createdBy: principal,
     createdAt: timestamp,
     revokedAt: timestamp.nullable(),
   })
