@@ -1,6 +1,7 @@
 /**
  * What a connection carries through hibernation and eviction: its id, its verified actor and its
- * expiry, in the socket's attachment (far under the platform's 2 KiB limit). Framework data lives
+ * expiry, in the socket's attachment (about 300 bytes of structured clone; workerd refuses an attachment
+ * over 16 KiB, `MAX_ATTACHMENT_SIZE` in src/workerd/api/web-socket.h). Framework data lives
  * under `signet`, apart from anything user-controlled; nothing here ever comes from client input.
  */
 import type { ServiceActor, TokenActor, UserActor, WebSocketActor } from '../actor/actor.ts';
@@ -28,6 +29,11 @@ export interface Admission {
 }
 
 export interface Attachment {
+  /**
+   * Set when the room closed the connection itself (expiry, revocation): from then on no frame of it
+   * is applied, after a hibernation too, even while the close handshake is still under way.
+   */
+  readonly closing?: true;
   readonly signet: {
     readonly v: 1;
     readonly connectionId: string;
