@@ -261,7 +261,9 @@ export class DocumentRoom extends DurableObject<Env> {
       const attachment = ws.deserializeAttachment() as Attachment | null;
       if (attachment?.closing) continue;
       const signet = readAttachment(attachment);
-      if (signet && ws.readyState !== WebSocket.CLOSED) this.#add(ws, signet);
+      // Whatever its readyState: a socket whose close woke the room is still listed, and must be
+      // in the index for its leave to be announced.
+      if (signet) this.#add(ws, signet);
     }
     return this.#byId;
   }
@@ -309,7 +311,19 @@ export class DocumentRoom extends DurableObject<Env> {
 
   #gone(ws: WebSocket): void {
     const member = this.#bySocket.get(ws);
-    if (member) this.#remove(member);
+    if (member) {
+      this.#remove(member);
+      return;
+    }
+    // Woken by this very close, the room may not list the socket any more when it reads the index:
+    // its leave is announced from the attachment (unless the room closed it, and announced it, itself).
+    const attachment = ws.deserializeAttachment() as Attachment | null;
+    const signet = attachment?.closing ? null : readAttachment(attachment);
+    if (!signet) return;
+    this.#limits.delete(signet.connectionId);
+    this.#presence.leave(presenceEntry(signet));
+    this.#schedulePresence();
+    if (this.#index().size === 0 && this.#roomId) this.#report(this.#registry()?.unregister(this.#roomId));
   }
 
   #schedulePresence(): void {
