@@ -125,7 +125,7 @@ async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
       timer = setTimeout(resolve, ms);
     }),
   ]);
-  clearTimeout(timer);
+  clearTimeout(timer ?? null);
 }
 
 async function runHook<I, O>(
