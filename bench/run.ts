@@ -96,7 +96,7 @@ async function main(): Promise<number> {
       await suite('db', () => benchRoundTrips(results, signet));
       await suite('jwks', () => benchJwks(results, signet, localIdp));
       await suite('http', () => benchHttp(results, signet));
-      const party = only('rooms')
+      const party = ['rooms.fanout', 'rooms.joins'].some(only)
         ? await started('bench worker (partyserver)', () => startBenchWorker(tree, 'partyserver', '/'))
         : undefined;
       if (party) {

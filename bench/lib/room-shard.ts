@@ -78,18 +78,38 @@ function onFrame(socket: Socket, data: Buffer): void {
   }
 }
 
-function openOne(url: string, token: string): Promise<void> {
+/** Upgrades that failed at the transport (no answer) and were tried again: reported with the figures. */
+let retried = 0;
+const ATTEMPTS = 3;
+
+async function openOne(url: string, token: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openAttempt(url, token);
+    } catch (error) {
+      // An upgrade the server answered (4xx) is a failure; a dropped connection is retried, and counted.
+      if ((error as Error).message.startsWith('upgrade answered') || attempt >= ATTEMPTS) throw error;
+      retried += 1;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+function openAttempt(url: string, token: string): Promise<void> {
   const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
-  const socket: Socket = { ws, self: null, peers: 0, exact: sockets.length % SAMPLE_EVERY === 0 ? new Set() : null };
-  sockets.push(socket);
-  ws.on('message', (data: Buffer) => onFrame(socket, data));
-  ws.on('close', (code: number) => {
-    if (!closing) failure ??= `a socket closed (${code})`;
-  });
   return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve());
     ws.once('error', reject);
     ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade answered ${res.statusCode}`)));
+    ws.once('open', () => {
+      const exact = sockets.length % SAMPLE_EVERY === 0 ? new Set<string>() : null;
+      const socket: Socket = { ws, self: null, peers: 0, exact };
+      sockets.push(socket);
+      ws.on('message', (data: Buffer) => onFrame(socket, data));
+      ws.on('close', (code: number) => {
+        if (!closing) failure ??= `a socket closed (${code})`;
+      });
+      resolve();
+    });
   });
 }
 
@@ -119,7 +139,12 @@ async function handle(command: Command): Promise<unknown> {
       return sockets.length;
     }
     case 'status':
-      return { settled: sockets.filter((s) => s.self && s.peers === command.expected).length, failure };
+      return {
+        open: sockets.length,
+        settled: sockets.filter((s) => s.self && s.peers === command.expected).length,
+        failure,
+        retried,
+      };
     case 'ids':
       return sockets.map((s) => s.self);
     case 'verify': {

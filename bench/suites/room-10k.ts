@@ -83,12 +83,23 @@ export async function benchRooms10k(results: Results, signet: SignetServer): Pro
   try {
     const rssBefore = groupRssKiB(pid);
     const started = performance.now();
-    await all('open', {
-      url,
-      tokens: [editor, viewer, viewer, viewer],
-      count: SOCKETS / SHARDS,
-      concurrency: CONNECT_CONCURRENCY / SHARDS,
-    });
+    const progress = setInterval(() => {
+      void all<{ open: number; retried: number }>('status', { expected: -1 }).then((status) =>
+        console.log(
+          `bench: rooms: ${status.reduce((n, s) => n + s.open, 0)} of ${SOCKETS} sockets open (${Math.round((performance.now() - started) / 1000)} s)`,
+        ),
+      );
+    }, 20_000);
+    try {
+      await all('open', {
+        url,
+        tokens: [editor, viewer, viewer, viewer],
+        count: SOCKETS / SHARDS,
+        concurrency: CONNECT_CONCURRENCY / SHARDS,
+      });
+    } finally {
+      clearInterval(progress);
+    }
     const opened = performance.now();
     console.log(`bench: rooms: ${SOCKETS} sockets open in ${Math.round((opened - started) / 1000)} s`);
     await settle(all, SOCKETS - 1, 600_000);
@@ -98,12 +109,13 @@ export async function benchRooms10k(results: Results, signet: SignetServer): Pro
     if (!(await all<boolean>('verify', { ids })).every(Boolean)) throw new Error('a sampled socket misses a peer');
     await sleep(2_000);
     const rssAfter = groupRssKiB(pid);
+    const retried = (await all<{ retried: number }>('status', { expected: -1 })).reduce((n, s) => n + s.retried, 0);
     results.add(
       'rooms.sockets_10k_join_s',
       round((settledAt - started) / 1000, 1),
       's',
       report,
-      `${SOCKETS} joins (${CONNECT_CONCURRENCY} in flight, ${SHARDS} client processes) until every socket counts exactly ${SOCKETS - 1} peers; sampled sockets checked id by id`,
+      `${SOCKETS} joins (${CONNECT_CONCURRENCY} in flight, ${SHARDS} client processes) until every socket counts exactly ${SOCKETS - 1} peers; sampled sockets checked id by id; ${retried} upgrades retried after a dropped connection`,
     );
     results.add(
       'rooms.sockets_10k_memory_kib_per_socket',

@@ -19,7 +19,7 @@ import { median, round } from '../lib/stats.ts';
 
 const CONNECT_CONCURRENCY = 16;
 const JOIN_ROUNDS = 3;
-const SMALL_ROUNDS = 5;
+const SMALL_ROUNDS = 3;
 
 interface JoinTarget {
   readonly name: string;
