@@ -1,6 +1,7 @@
 /**
  * 10,000 sockets in one room (`ROOMS_10K_SOCKETS` to change), the client sharded over `SHARDS` child
- * processes (`bench/lib/room-shard.ts`), 16 joins in flight in all:
+ * processes (`bench/lib/room-shard.ts`), 16 joins in flight in all, connected to the Worker's workerd
+ * directly (`workerEntry`: wrangler dev's proxy runs out of file descriptors first):
  *
  * 1. every socket joins through the Worker (verified, authorized) until every socket counts exactly
  *    N − 1 peers, and the sampled sockets hold exactly the others' ids;
@@ -25,6 +26,35 @@ const SHARDS = 4;
 const CONNECT_CONCURRENCY = 16;
 const BROADCASTS = 5;
 const IDLE_MS = 15_000;
+
+/**
+ * The Worker's own workerd, past wrangler dev's proxy: the proxy holds several file descriptors per
+ * WebSocket and, under this machine's limit of 20,000 a process (not raisable in the container), fails
+ * upgrades with EMFILE at about 4,500 sockets. Found among the listening sockets of `npm run dev`'s
+ * processes as the one that answers `GET /health` and is not the proxy's port.
+ */
+async function workerEntry(signet: SignetServer): Promise<string> {
+  const group = execFileSync('ps', ['-o', 'pid=,args=', '-g', String(signet.child.process.pid)]).toString();
+  const pids = group
+    .split('\n')
+    .filter((line) => line.includes('workerd') && line.includes('entry=127.0.0.1:0'))
+    .map((line) => line.trim().split(/\s+/)[0]!);
+  const listening = execFileSync('ss', ['-ltnpH']).toString().split('\n');
+  const proxyPort = new URL(signet.base).port;
+  for (const line of listening) {
+    if (!pids.some((pid) => line.includes(`pid=${pid},`))) continue;
+    const port = /127\.0\.0\.1:(\d+)/.exec(line)?.[1];
+    if (!port || port === proxyPort) continue;
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      const health = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2_000) });
+      if (health.ok && ((await health.json()) as { status?: string }).status === 'ok') return base;
+    } catch {
+      // not the entry socket
+    }
+  }
+  throw new Error("the Worker's workerd entry socket was not found");
+}
 
 class Shard {
   readonly #child: ChildProcess;
@@ -76,7 +106,8 @@ export async function benchRooms10k(results: Results, signet: SignetServer): Pro
     body: JSON.stringify({ title: `Bench: ${SOCKETS} sockets` }),
   });
   const { document } = (await created.json()) as { document: { id: string } };
-  const url = `${signet.base.replace('http:', 'ws:')}/v1/rooms/${document.id}`;
+  const entry = await workerEntry(signet);
+  const url = `${entry.replace('http:', 'ws:')}/v1/rooms/${document.id}`;
   const pid = signet.child.process.pid!;
   const shards = Array.from({ length: SHARDS }, () => new Shard());
   const all = <T>(op: string, args?: Record<string, unknown>) => Promise.all(shards.map((s) => s.call<T>(op, args)));
