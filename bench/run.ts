@@ -26,7 +26,7 @@ import { benchRoomJoins } from './suites/room-joins.ts';
 import { benchRooms } from './suites/rooms.ts';
 
 /** The whole run is abandoned (and everything stopped) past this. */
-const BUDGET_MS = 20 * 60_000;
+const BUDGET_MS = 30 * 60_000;
 
 /**
  * `npm run bench -- --only rooms` (or `--only rooms.joins,http`): only the suites whose name starts

@@ -78,7 +78,7 @@ function onFrame(socket: Socket, data: Buffer): void {
   }
 }
 
-/** Upgrades that failed at the transport (no answer) and were tried again: reported with the figures. */
+/** Upgrades that failed at the transport or answered 503 and were tried again: reported with the figures. */
 let retried = 0;
 const ATTEMPTS = 3;
 
@@ -87,8 +87,11 @@ async function openOne(url: string, token: string): Promise<void> {
     try {
       return await openAttempt(url, token);
     } catch (error) {
-      // An upgrade the server answered (4xx) is a failure; a dropped connection is retried, and counted.
-      if ((error as Error).message.startsWith('upgrade answered') || attempt >= ATTEMPTS) throw error;
+      // A refusal (4xx) is a failure; a dropped connection or a 503 (SPEC §3: the database could not be
+      // reached, nothing was done) is tried again, and counted.
+      const message = (error as Error).message;
+      const refused = message.startsWith('upgrade answered') && message !== 'upgrade answered 503';
+      if (refused || attempt >= ATTEMPTS) throw error;
       retried += 1;
       await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
     }

@@ -146,7 +146,7 @@ export async function benchRooms10k(results: Results, signet: SignetServer): Pro
       round((settledAt - started) / 1000, 1),
       's',
       report,
-      `${SOCKETS} joins (${CONNECT_CONCURRENCY} in flight, ${SHARDS} client processes) until every socket counts exactly ${SOCKETS - 1} peers; sampled sockets checked id by id; ${retried} upgrades retried after a dropped connection`,
+      `${SOCKETS} joins (${CONNECT_CONCURRENCY} in flight, ${SHARDS} client processes) until every socket counts exactly ${SOCKETS - 1} peers; sampled sockets checked id by id; ${retried} upgrades retried after a dropped connection or a 503`,
     );
     results.add(
       'rooms.sockets_10k_memory_kib_per_socket',
