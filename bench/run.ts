@@ -21,10 +21,24 @@ import { benchBundle } from './suites/bundle.ts';
 import { benchRoundTrips } from './suites/db.ts';
 import { benchHttp } from './suites/http.ts';
 import { benchJwks } from './suites/jwks.ts';
+import { benchRooms10k } from './suites/room-10k.ts';
+import { benchRoomJoins } from './suites/room-joins.ts';
 import { benchRooms } from './suites/rooms.ts';
 
 /** The whole run is abandoned (and everything stopped) past this. */
-const BUDGET_MS = 14 * 60_000;
+const BUDGET_MS = 30 * 60_000;
+
+/**
+ * `npm run bench -- --only rooms` (or `--only rooms.joins,http`): only the suites whose name starts
+ * with one of the words; the servers they need are started, the others not.
+ */
+function onlyFilter(argv: readonly string[]): (suite: string) => boolean {
+  const at = argv.indexOf('--only');
+  if (at < 0) return () => true;
+  const words = (argv[at + 1] ?? '').split(',').filter(Boolean);
+  if (words.length === 0) throw new Error('--only needs a suite name: bundle, actor, db, jwks, http, rooms');
+  return (suite) => words.some((w) => suite === w || suite.startsWith(`${w}.`) || w.startsWith(`${suite}.`));
+}
 
 async function main(): Promise<number> {
   const startedAt = new Date();
@@ -39,7 +53,9 @@ async function main(): Promise<number> {
     process.kill(process.pid, 'SIGTERM');
   }, BUDGET_MS);
 
+  const only = onlyFilter(process.argv.slice(2));
   const suite = async (name: string, run: () => Promise<void>) => {
+    if (!only(name)) return;
     const started = performance.now();
     console.log(`bench: ${name}…`);
     try {
@@ -62,24 +78,33 @@ async function main(): Promise<number> {
     const tree = snapshotTree();
     await suite('bundle', () => benchBundle(results, tree));
 
-    const actorWorker = await started('bench worker (actor)', () => startBenchWorker(tree, 'actor', '/'));
-    if (actorWorker) {
-      await suite('actor', () => benchActor(results, actorWorker));
-      await actorWorker.stop();
+    if (only('actor')) {
+      const actorWorker = await started('bench worker (actor)', () => startBenchWorker(tree, 'actor', '/'));
+      if (actorWorker) {
+        await suite('actor', () => benchActor(results, actorWorker));
+        await actorWorker.stop();
+      }
     }
 
     idp = await startLocalIdp();
     const localIdp = idp;
-    const signet: SignetServer | undefined = await started('npm run dev', () => startSignet(tree, localIdp));
+    const needsSignet = ['db', 'jwks', 'http', 'rooms'].some(only);
+    const signet: SignetServer | undefined = needsSignet
+      ? await started('npm run dev', () => startSignet(tree, localIdp))
+      : undefined;
     if (signet) {
-      await suite('db round trips', () => benchRoundTrips(results, signet));
+      await suite('db', () => benchRoundTrips(results, signet));
       await suite('jwks', () => benchJwks(results, signet, localIdp));
       await suite('http', () => benchHttp(results, signet));
-      const party = await started('bench worker (partyserver)', () => startBenchWorker(tree, 'partyserver', '/'));
+      const party = ['rooms.fanout', 'rooms.joins'].some(only)
+        ? await started('bench worker (partyserver)', () => startBenchWorker(tree, 'partyserver', '/'))
+        : undefined;
       if (party) {
-        await suite('rooms', () => benchRooms(results, signet, party));
+        await suite('rooms.fanout', () => benchRooms(results, signet, party));
+        await suite('rooms.joins', () => benchRoomJoins(results, signet, party));
         await party.stop();
       }
+      await suite('rooms.10k', () => benchRooms10k(results, signet));
       await signet.stop();
     }
   } finally {

@@ -77,12 +77,11 @@ function join(doc) {
     $('status').textContent = `Connected as ${label(w.actor)}; room at seq ${w.seq}.`;
     renderPresence();
   });
-  room.on('joined', (p) => {
-    log(`${label(p.actor)} joined`, 'system');
-    renderPresence();
-  });
-  room.on('left', (p) => {
-    log(`${label(p.actor)} left`, 'system');
+  // Presence comes as `joined`/`left` or, coalesced, as `presence` frames (SPEC §4); the client turns
+  // both into one `presence` event per frame, so the list is redrawn once per batch.
+  room.on('presence', ({ joined, left }) => {
+    for (const p of left) log(`${label(p.actor)} left`, 'system');
+    for (const p of joined) log(`${label(p.actor)} joined`, 'system');
     renderPresence();
   });
   room.on('message', (m) => {

@@ -45,7 +45,10 @@ export function outputs(): string {
 }
 
 export function start(name: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Child {
-  const child = spawn(process.execPath, args, {
+  // Through `sh` to raise the open-files limit first: 10,000 sockets take several descriptors each in
+  // the local stack (wrangler's proxy workerd and the Worker's); as root up to 262,144, else the hard limit.
+  const raise = 'ulimit -n 262144 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
+  const child = spawn('/bin/sh', ['-c', raise, 'sh', process.execPath, ...args], {
     cwd: options.cwd ?? root,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,13 @@
  * - before the token expires (at 80% of its life) the room sends `reauth` with a fresh token;
  * - close codes surface as typed events: `expired` (4001; it reconnects with a fresh token),
  *   `revoked` (4003; it stops for good), `rate-limited` (4008) and `too-large` (4009) (it backs off
- *   and reconnects), anything else reconnects with exponential backoff.
+ *   and reconnects), anything else reconnects with exponential backoff;
+ * - presence arrives as `joined`/`left` or, coalesced, as `presence` frames (SPEC §4): both update
+ *   `peers` and are surfaced alike, as one `presence` event per frame plus a `joined`/`left` event
+ *   per peer;
+ * - on every (re)connection it sends one `ping` (answered by the runtime without waking the room):
+ *   workerd completes a close the server starts only once the connection has carried a frame from
+ *   the client, so this keeps `revoked`/`expired` prompt (README, "Realtime rooms").
  */
 import { WebSocket as ReconnectingWebSocket } from 'partysocket';
 
@@ -28,6 +34,8 @@ export interface RoomEvents {
   welcome: { connectionId: string; actor: RoomActor; peers: RoomPeer[]; seq: number };
   joined: RoomPeer;
   left: RoomPeer;
+  /** Every presence change, whichever form it came in. */
+  presence: { joined: RoomPeer[]; left: RoomPeer[] };
   message: { from: RoomPeer; data: unknown; seq: number; at: string };
   error: { code: string; message: string };
   pong: Record<string, never>;
@@ -81,7 +89,10 @@ export class SignetRoom {
       },
     );
     this.#socket.addEventListener('message', (event) => this.#receive(event.data as string));
-    this.#socket.addEventListener('open', () => this.#setState('open'));
+    this.#socket.addEventListener('open', () => {
+      this.#socket.send('{"type":"ping"}');
+      this.#setState('open');
+    });
     this.#socket.addEventListener('close', (event) => this.#closed(event.code, event.reason));
   }
 
@@ -166,13 +177,26 @@ export class SignetRoom {
         break;
       }
       case 'joined':
-        this.peers.set(String(frame.connectionId), frame as unknown as RoomPeer);
-        break;
-      case 'left':
-        this.peers.delete(String(frame.connectionId));
-        break;
+      case 'left': {
+        const peer = { connectionId: String(frame.connectionId), actor: frame.actor as RoomActor };
+        this.#presence(frame.type === 'joined' ? [peer] : [], frame.type === 'left' ? [peer] : []);
+        return;
+      }
+      case 'presence': {
+        const { joined, left } = frame as unknown as RoomEvents['presence'];
+        this.#presence(Array.isArray(joined) ? joined : [], Array.isArray(left) ? left : []);
+        return;
+      }
     }
     this.#emit(frame.type, frame as never);
+  }
+
+  #presence(joined: RoomPeer[], left: RoomPeer[]): void {
+    for (const peer of left) this.peers.delete(peer.connectionId);
+    for (const peer of joined) this.peers.set(peer.connectionId, peer);
+    this.#emit('presence', { joined, left });
+    for (const peer of left) this.#emit('left', peer);
+    for (const peer of joined) this.#emit('joined', peer);
   }
 
   #closed(code: number, reason: string): void {

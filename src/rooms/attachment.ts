@@ -1,8 +1,9 @@
 /**
  * What a connection carries through hibernation and eviction: its id, its verified token actor — the
  * very actor the Worker verified, validated again on every read — and its expiry, in the socket's
- * attachment (far under the platform's 2 KiB limit). Framework data lives under `signet`, apart from
- * anything user-controlled; nothing here ever comes from client input.
+ * attachment (about 400 bytes of structured clone; workerd refuses an attachment over 16 KiB,
+ * `MAX_ATTACHMENT_SIZE` in src/workerd/api/web-socket.h). Framework data lives under `signet`, apart
+ * from anything user-controlled; nothing here ever comes from client input.
  */
 import { chainOf, type TokenActor, type WebSocketActor } from '../actor/actor.ts';
 import { isTokenActor } from '../actor/guards.ts';
@@ -22,6 +23,11 @@ export interface Admission {
 }
 
 export interface Attachment {
+  /**
+   * Set when the room closed the connection itself (expiry, revocation): from then on no frame of it
+   * is applied, after a hibernation too, even while the close handshake is still under way.
+   */
+  readonly closing?: true;
   readonly signet: {
     readonly v: 2;
     readonly connectionId: string;

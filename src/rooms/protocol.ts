@@ -46,6 +46,7 @@ export interface Peer {
 export type ServerFrame =
   | { type: 'welcome'; connectionId: string; actor: RoomActorView; peers: Peer[]; seq: number }
   | { type: 'joined' | 'left'; connectionId: string; actor: RoomActorView }
+  | { type: 'presence'; joined: Peer[]; left: Peer[] }
   | { type: 'message'; from: Peer; data: unknown; seq: number; at: string }
   | { type: 'error'; code: string; message: string }
   | { type: 'pong' };

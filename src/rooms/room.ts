@@ -7,10 +7,16 @@
  * authorization, expiry (an alarm closes a socket at its token's `exp` unless re-authenticated), abuse
  * limits, and revocation pushed to it (`revokeActor`, `closeAll`). After hibernation or eviction every
  * entry point restores the connection's actor from its attachment — never from client input.
+ *
+ * Size: a join and a leave cost O(1) in the number of sockets apart from the `welcome` snapshot
+ * (SPEC §4). The room keeps an index of its open connections (rebuilt once per wake-up from the
+ * attachments, not per event), an expiry heap (`expiry.ts`) and an in-memory copy of the alarm time,
+ * and coalesces presence into one frame per socket per `PRESENCE_WINDOW_MS` (`presence.ts`).
  * Doesn't own: token verification at the upgrade (the Worker), who may join (the `rooms:join` policy,
  * checked by the Worker before the upgrade).
  */
 import { DurableObject } from 'cloudflare:workers';
+import { chainOf } from '../actor/actor.ts';
 import { openDatabase } from '../db/client.ts';
 import type { Env } from '../env.ts';
 import { log } from '../observability/log.ts';
@@ -26,6 +32,8 @@ import {
   roomView,
   websocketActor,
 } from './attachment.ts';
+import { ExpiryHeap } from './expiry.ts';
+import { PRESENCE_WINDOW_MS, PresenceBatch, type PresenceEntry } from './presence.ts';
 import {
   CLOSE,
   ClientFrame,
@@ -47,23 +55,18 @@ interface Limits {
   strikes: number;
 }
 
+/** An open connection as the index holds it. */
+interface Member {
+  readonly ws: WebSocket;
+  signet: Signet;
+  /** `{"connectionId":…,"actor":…}`, serialized once at the join. */
+  readonly presence: PresenceEntry;
+}
+
 const encoder = new TextEncoder();
 
-/**
- * Each open socket's attachment as this incarnation of the room last wrote or read it: a broadcast to
- * N sockets would otherwise deserialize N attachments per message. Keyed by the socket object, which
- * the runtime keeps while the room is in memory; after hibernation the sockets are new objects and
- * every entry is read again from its attachment (never from client input).
- */
-const attachments = new WeakMap<WebSocket, Signet>();
-
-function attachmentOf(ws: WebSocket): Signet | null {
-  const known = attachments.get(ws);
-  if (known) return known;
-  const signet = readAttachment(ws.deserializeAttachment());
-  if (signet) attachments.set(ws, signet);
-  return signet;
-}
+/** How long a revocation is remembered: the longest token lifetime (SPEC §2: 1 h). */
+const DENY_FOR_SECONDS = 3600;
 
 export class DocumentRoom extends DurableObject<Env> {
   #phase: 'starting' | 'ready' = 'starting';
@@ -72,13 +75,35 @@ export class DocumentRoom extends DurableObject<Env> {
   #organizationId: string | null = null;
   /** Per-connection rate state; deliberately in memory only (a hibernation resets it). */
   readonly #limits = new Map<string, Limits>();
+  /**
+   * Open connections by id and by socket; `null` until the first entry point after a wake-up reads
+   * the attachments (once). A connection the room closed itself leaves the index at once.
+   */
+  #byId: Map<string, Member> | null = null;
+  #bySocket = new Map<WebSocket, Member>();
+  #expiry = new ExpiryHeap();
+  /** The alarm as last set (ms), `null` when none; read from storage once per wake-up. */
+  #alarmAt: number | null = null;
+  readonly #presence = new PresenceBatch();
+  #presenceTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Links of chains revoked here (`actorTag` → revoked at, in milliseconds): an admission whose chain holds
+   * one, with a token issued before, is refused.
+   */
+  readonly #denied = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
-      this.#seq = (await ctx.storage.get<number>('seq')) ?? 0;
-      this.#roomId = (await ctx.storage.get<string>('roomId')) ?? null;
-      this.#organizationId = (await ctx.storage.get<string>('organizationId')) ?? null;
+      const stored = await ctx.storage.get<number | string>(['seq', 'roomId', 'organizationId']);
+      this.#seq = (stored.get('seq') as number | undefined) ?? 0;
+      this.#roomId = (stored.get('roomId') as string | undefined) ?? null;
+      this.#organizationId = (stored.get('organizationId') as string | undefined) ?? null;
+      this.#alarmAt = await ctx.storage.getAlarm();
+      const now = Date.now();
+      for (const [key, at] of await ctx.storage.list<number>({ prefix: 'denied:' })) {
+        if (at > now - DENY_FOR_SECONDS * 1000) this.#denied.set(key.slice('denied:'.length), at);
+      }
       this.#phase = 'ready';
     });
     // Answered by the runtime itself, without waking a hibernated room.
@@ -89,12 +114,23 @@ export class DocumentRoom extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const admission = JSON.parse(request.headers.get('x-signet-admission') ?? 'null') as Admission | null;
     if (!admission || request.headers.get('upgrade') !== 'websocket') return new Response(null, { status: 400 });
+    const index = this.#index();
+    const issuedAt = Math.round(admission.actor.token.issuedAt * 1000);
+    const revoked = chainOf(admission.actor).some((link) => {
+      const at = this.#denied.get(actorTag(link.type, link.id));
+      return at !== undefined && issuedAt <= at;
+    });
+    if (revoked) {
+      // Admitted by the Worker while its revocation was being pushed here: the room has the last word
+      // (the Worker answers 401 TOKEN_REVOKED).
+      return new Response(null, { status: 401 });
+    }
     if (this.#roomId === null) {
       this.#roomId = admission.roomId;
       this.#organizationId = admission.actor.organizationId;
       await this.ctx.storage.put({ roomId: this.#roomId, organizationId: this.#organizationId });
     }
-    const wasEmpty = this.#open().length === 0;
+    const wasEmpty = index.size === 0;
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     const signet: Signet = {
       v: 2,
@@ -105,119 +141,241 @@ export class DocumentRoom extends DurableObject<Env> {
     };
     this.ctx.acceptWebSocket(server, chainTags(signet));
     server.serializeAttachment({ signet } satisfies Attachment);
-    attachments.set(server, signet);
-    const peers = this.#open()
-      .filter((c) => c.signet.connectionId !== signet.connectionId)
-      .map((c) => peerOf(c.signet));
-    send(server, {
-      type: 'welcome',
-      connectionId: signet.connectionId,
-      actor: roomView(signet.actor),
-      peers,
-      seq: this.#seq,
-    });
-    this.#broadcast({ type: 'joined', ...peerOf(signet) }, signet.connectionId);
-    await this.#scheduleExpiry();
+    // The snapshot is the one part of a join that grows with the room (SPEC §4): peers as JSON, joined once.
+    const peers = [...index.values()].map((m) => m.presence.json).join(',');
+    const member = this.#add(server, signet);
+    const view = JSON.stringify(roomView(signet.actor));
+    sendText(
+      server,
+      `{"type":"welcome","connectionId":"${signet.connectionId}","actor":${view},"peers":[${peers}],"seq":${this.#seq}}`,
+    );
+    this.#presence.join(member.presence);
+    this.#schedulePresence();
+    await this.#scheduleAlarm(signet.expiresAt * 1000);
     if (wasEmpty) this.#report(this.#registry()?.register(admission.roomId));
     const headers = admission.subprotocol ? { 'sec-websocket-protocol': SUBPROTOCOL } : undefined;
     return new Response(null, { status: 101, webSocket: client, headers });
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    const signet = attachmentOf(ws);
-    if (!signet) return ws.close(CLOSE.INTERNAL_ERROR, 'internal error');
-    if (Date.now() >= signet.expiresAt * 1000) return ws.close(CLOSE.TOKEN_EXPIRED, 'token expired');
+    this.#index();
+    // Not in the index: the room closed this connection (revoked, expired) and applies nothing more from it.
+    const member = this.#bySocket.get(ws);
+    if (!member) return;
+    const signet = member.signet;
+    if (Date.now() >= signet.expiresAt * 1000) return this.#closeMember(member, CLOSE.TOKEN_EXPIRED, 'token expired');
     const size = typeof message === 'string' ? encoder.encode(message).byteLength : message.byteLength;
-    if (size > MAX_FRAME_BYTES) return ws.close(CLOSE.FRAME_TOO_LARGE, 'frame too large');
+    if (size > MAX_FRAME_BYTES) return this.#closeMember(member, CLOSE.FRAME_TOO_LARGE, 'frame too large');
     if (!this.#allow(signet.connectionId)) {
-      return this.#strike(ws, signet, 'RATE_LIMITED', 'Too many frames; slow down.');
+      return this.#strike(member, 'RATE_LIMITED', 'Too many frames; slow down.');
     }
     let frame: ClientFrame;
     try {
       if (typeof message !== 'string') throw new Error('binary');
       frame = ClientFrame.parse(JSON.parse(message));
     } catch {
-      return this.#strike(ws, signet, 'VALIDATION_FAILED', 'The frame is not a valid signet.v1 frame.');
+      return this.#strike(member, 'VALIDATION_FAILED', 'The frame is not a valid signet.v1 frame.');
     }
     switch (frame.type) {
       case 'ping':
         return send(ws, { type: 'pong' });
       case 'publish':
-        return this.#publish(ws, signet, frame.data);
+        return this.#publish(member, frame.data);
       case 'reauth':
-        return this.#reauth(ws, signet, frame.token);
+        return this.#reauth(member, frame.token);
     }
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    const signet = attachmentOf(ws);
+    this.#index();
     try {
+      // Completes a close the client started (the hibernation API leaves the reply to the room).
       ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
     } catch {
       // already closed
     }
-    this.#gone(ws, signet);
+    this.#gone(ws);
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
-    this.#gone(ws, attachmentOf(ws));
+    this.#index();
+    this.#gone(ws);
   }
 
-  /** Closes every connection whose token has expired, then waits for the next expiry. */
+  /** Closes every connection whose token has expired (heap order, no scan), then waits for the next expiry. */
   override async alarm(): Promise<void> {
-    const now = Date.now();
-    for (const { ws, signet } of this.#open()) {
-      if (now >= signet.expiresAt * 1000) ws.close(CLOSE.TOKEN_EXPIRED, 'token expired');
+    this.#index();
+    this.#alarmAt = null;
+    for (const { connectionId } of this.#expiry.due(Date.now(), this.#isLive)) {
+      const member = this.#byId?.get(connectionId);
+      if (member) this.#closeMember(member, CLOSE.TOKEN_EXPIRED, 'token expired');
     }
-    await this.#scheduleExpiry();
+    const next = this.#expiry.next(this.#isLive);
+    if (next) await this.#scheduleAlarm(next.at);
   }
 
-  /** Closes the connections of one actor (member removed, role changed, API key revoked): 4003. */
+  /**
+   * Closes the connections of one actor (member removed, role changed, API key revoked): 4003. When it
+   * returns, the room applies no further frame of theirs and admits no connection with a token issued
+   * before now.
+   */
   async revokeActor(type: 'user' | 'service' | 'agent', id: string): Promise<number> {
-    const sockets = this.ctx.getWebSockets(actorTag(type, id));
-    for (const ws of sockets) ws.close(CLOSE.ACCESS_REVOKED, 'access revoked');
-    if (sockets.length > 0) {
+    this.#index();
+    const tag = actorTag(type, id);
+    const revokedAt = Date.now();
+    this.#denied.set(tag, revokedAt);
+    // Not awaited on purpose: the output gate holds this call's answer until the write is durable.
+    void this.ctx.storage.put(`denied:${tag}`, revokedAt);
+    let closed = 0;
+    for (const ws of this.ctx.getWebSockets(tag)) {
+      const member = this.#bySocket.get(ws);
+      if (member) {
+        this.#closeMember(member, CLOSE.ACCESS_REVOKED, 'access revoked');
+        closed += 1;
+      }
+    }
+    if (closed > 0) {
       log({
         level: 'info',
         msg: 'room connections revoked',
         roomId: this.#roomId ?? undefined,
         actor: { type, id },
-        code: String(sockets.length),
+        code: String(closed),
       });
     }
-    return sockets.length;
+    return closed;
   }
 
   /** Closes every connection (document deleted, organization closed). */
   async closeAll(code: number = CLOSE.ACCESS_REVOKED, reason = 'access revoked'): Promise<number> {
-    const sockets = this.ctx.getWebSockets();
-    for (const ws of sockets) ws.close(code, reason);
-    return sockets.length;
+    const index = this.#index();
+    const members = [...index.values()];
+    for (const member of members) this.#closeMember(member, code, reason);
+    return members.length;
   }
 
-  /** Observability for tests and benchmarks: open connections and the current `seq`. */
-  async stats(): Promise<{ connections: number; seq: number; phase: string }> {
-    return { connections: this.#open().length, seq: this.#seq, phase: this.#phase };
+  /** Observability for tests and benchmarks: open connections, the current `seq`, pending presence. */
+  async stats(): Promise<{ connections: number; seq: number; phase: string; presencePending: boolean }> {
+    const index = this.#index();
+    return { connections: index.size, seq: this.#seq, phase: this.#phase, presencePending: this.#presence.pending };
   }
 
-  #publish(ws: WebSocket, signet: Signet, data: unknown): void {
+  /** The index, read from the attachments once per wake-up (after hibernation the sockets are new objects). */
+  #index(): Map<string, Member> {
+    if (this.#byId) return this.#byId;
+    this.#byId = new Map();
+    this.#bySocket = new Map();
+    this.#expiry = new ExpiryHeap();
+    for (const ws of this.ctx.getWebSockets()) {
+      const attachment = ws.deserializeAttachment() as Attachment | null;
+      if (attachment?.closing) continue;
+      const signet = readAttachment(attachment);
+      // Whatever its readyState: a socket whose close woke the room is still listed, and must be
+      // in the index for its leave to be announced.
+      if (signet) this.#add(ws, signet);
+    }
+    return this.#byId;
+  }
+
+  #add(ws: WebSocket, signet: Signet): Member {
+    const member: Member = { ws, signet, presence: presenceEntry(signet) };
+    this.#byId!.set(signet.connectionId, member);
+    this.#bySocket.set(ws, member);
+    this.#expiry.push({ at: signet.expiresAt * 1000, connectionId: signet.connectionId });
+    return member;
+  }
+
+  /** Whether a heap entry still describes an open connection's current expiry. */
+  readonly #isLive = (entry: { at: number; connectionId: string }): boolean =>
+    this.#byId?.get(entry.connectionId)?.signet.expiresAt === entry.at / 1000;
+
+  /** Takes a connection out of the room: index, rate state, presence; the last one out unregisters the room. */
+  #remove(member: Member): void {
+    const index = this.#byId!;
+    if (!index.delete(member.signet.connectionId)) return;
+    this.#bySocket.delete(member.ws);
+    this.#limits.delete(member.signet.connectionId);
+    this.#presence.leave(member.presence);
+    this.#schedulePresence();
+    if (index.size === 0 && this.#roomId) this.#report(this.#registry()?.unregister(this.#roomId));
+  }
+
+  /**
+   * A close the room starts: marked in the attachment first (so no later frame is applied, across a
+   * hibernation too), announced as a leave at once, then the close frame.
+   */
+  #closeMember(member: Member, code: number, reason: string): void {
+    try {
+      member.ws.serializeAttachment({ closing: true, signet: member.signet } satisfies Attachment);
+    } catch {
+      // a socket already closed: nothing more can arrive from it anyway
+    }
+    this.#remove(member);
+    try {
+      member.ws.close(code, reason);
+    } catch {
+      // already closed
+    }
+  }
+
+  #gone(ws: WebSocket): void {
+    const member = this.#bySocket.get(ws);
+    if (member) {
+      this.#remove(member);
+      return;
+    }
+    // Woken by this very close, the room may not list the socket any more when it reads the index:
+    // its leave is announced from the attachment (unless the room closed it, and announced it, itself).
+    const attachment = ws.deserializeAttachment() as Attachment | null;
+    const signet = attachment?.closing ? null : readAttachment(attachment);
+    if (!signet) return;
+    this.#limits.delete(signet.connectionId);
+    this.#presence.leave(presenceEntry(signet));
+    this.#schedulePresence();
+    if (this.#index().size === 0 && this.#roomId) this.#report(this.#registry()?.unregister(this.#roomId));
+  }
+
+  #schedulePresence(): void {
+    if (this.#presenceTimer !== undefined || !this.#presence.pending) return;
+    this.#presenceTimer = setTimeout(() => {
+      this.#presenceTimer = undefined;
+      this.#flushPresence();
+    }, PRESENCE_WINDOW_MS);
+  }
+
+  /** One presence frame per open connection for the whole batch. */
+  #flushPresence(): void {
+    if (!this.#presence.pending) return;
+    const frameFor = this.#presence.take();
+    for (const member of this.#index().values()) {
+      const text = frameFor(member.signet.connectionId);
+      if (text !== null) sendText(member.ws, text);
+    }
+  }
+
+  #publish(member: Member, data: unknown): void {
     // Gate before: the permission is checked on every frame, from the restored actor.
-    if (!can(websocketActor(signet), 'rooms:publish')) {
-      send(ws, { type: 'error', code: 'INSUFFICIENT_PERMISSIONS', message: 'Publishing needs rooms:publish.' });
+    if (!can(websocketActor(member.signet), 'rooms:publish')) {
+      send(member.ws, { type: 'error', code: 'INSUFFICIENT_PERMISSIONS', message: 'Publishing needs rooms:publish.' });
       return;
     }
-    if (encoder.encode(JSON.stringify(data)).byteLength > MAX_DATA_BYTES) {
-      ws.close(CLOSE.FRAME_TOO_LARGE, 'data over 16 KiB');
+    const json = JSON.stringify(data);
+    if (encoder.encode(json).byteLength > MAX_DATA_BYTES) {
+      this.#closeMember(member, CLOSE.FRAME_TOO_LARGE, 'data over 16 KiB');
       return;
     }
+    // Presence first, so no socket hears from a peer it has not been told about.
+    this.#flushPresence();
     this.#seq += 1;
     // Not awaited on purpose: the output gate holds every frame sent below until this write is durable,
     // so no client ever sees a seq that a restart could hand out again.
     void this.ctx.storage.put('seq', this.#seq);
-    this.#broadcast({ type: 'message', from: peerOf(signet), data, seq: this.#seq, at: new Date().toISOString() });
+    const text = `{"type":"message","from":${member.presence.json},"data":${json},"seq":${this.#seq},"at":"${new Date().toISOString()}"}`;
+    for (const other of this.#index().values()) sendText(other.ws, text);
   }
 
-  async #reauth(ws: WebSocket, signet: Signet, token: string): Promise<void> {
+  async #reauth(member: Member, token: string): Promise<void> {
+    const signet = member.signet;
     try {
       const actor = await resolveBearer(token, this.env, () => openDatabase(this.env));
       if (
@@ -225,27 +383,36 @@ export class DocumentRoom extends DurableObject<Env> {
         actor.id !== signet.actor.id ||
         actor.organizationId !== signet.actor.organizationId
       ) {
-        return send(ws, {
+        return send(member.ws, {
           type: 'error',
           code: 'INVALID_TOKEN',
           message: 'The token is for another actor or organization.',
         });
       }
+      // Revoked or closed while the token was being checked: nothing to renew.
+      if (this.#bySocket.get(member.ws) !== member) return;
       const renewed: Signet = {
         ...signet,
         actor: admittedFrom(actor as typeof actor & { organizationId: string }),
         expiresAt: Math.max(signet.expiresAt, actor.token.expiresAt),
       };
-      ws.serializeAttachment({ signet: renewed } satisfies Attachment);
-      attachments.set(ws, renewed);
-      await this.#scheduleExpiry();
+      member.ws.serializeAttachment({ signet: renewed } satisfies Attachment);
+      member.signet = renewed;
+      this.#expiry.push({ at: renewed.expiresAt * 1000, connectionId: renewed.connectionId });
+      const next = this.#expiry.next(this.#isLive);
+      if (next) await this.#scheduleAlarm(next.at);
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'INVALID_TOKEN';
-      send(ws, { type: 'error', code, message: 'The token was not accepted; the connection keeps its old expiry.' });
+      send(member.ws, {
+        type: 'error',
+        code,
+        message: 'The token was not accepted; the connection keeps its old expiry.',
+      });
     }
   }
 
-  #strike(ws: WebSocket, signet: Signet, code: string, message: string): void {
+  #strike(member: Member, code: string, message: string): void {
+    const signet = member.signet;
     const limits = this.#limitsOf(signet.connectionId);
     limits.strikes += 1;
     log({
@@ -258,8 +425,8 @@ export class DocumentRoom extends DurableObject<Env> {
       ...(signet.actor.type === 'agent' ? { onBehalfOf: signet.actor.onBehalfOf } : {}),
       organizationId: signet.actor.organizationId,
     });
-    if (limits.strikes >= MAX_STRIKES) ws.close(CLOSE.RATE_LIMITED, 'rate limited');
-    else send(ws, { type: 'error', code, message });
+    if (limits.strikes >= MAX_STRIKES) this.#closeMember(member, CLOSE.RATE_LIMITED, 'rate limited');
+    else send(member.ws, { type: 'error', code, message });
   }
 
   #allow(connectionId: string): boolean {
@@ -281,46 +448,11 @@ export class DocumentRoom extends DurableObject<Env> {
     return limits;
   }
 
-  #gone(ws: WebSocket, signet: Signet | null): void {
-    if (!signet) return;
-    this.#limits.delete(signet.connectionId);
-    this.#broadcast({ type: 'left', ...peerOf(signet) }, signet.connectionId, ws);
-    if (this.#open().filter((c) => c.ws !== ws).length === 0 && this.#roomId) {
-      this.#report(this.#registry()?.unregister(this.#roomId));
-    }
-    this.#report(this.#scheduleExpiry());
-  }
-
-  #open(): { ws: WebSocket; signet: Signet }[] {
-    const open = [];
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      const signet = attachmentOf(ws);
-      if (signet) open.push({ ws, signet });
-    }
-    return open;
-  }
-
-  #broadcast(frame: ServerFrame, exceptConnectionId?: string, exceptSocket?: WebSocket): void {
-    const text = JSON.stringify(frame);
-    for (const { ws, signet } of this.#open()) {
-      if (signet.connectionId === exceptConnectionId || ws === exceptSocket) continue;
-      try {
-        ws.send(text);
-      } catch {
-        // a socket closing concurrently: its close handler announces it
-      }
-    }
-  }
-
-  async #scheduleExpiry(): Promise<void> {
-    const next = Math.min(...this.#open().map((c) => c.signet.expiresAt * 1000));
-    if (!Number.isFinite(next)) {
-      await this.ctx.storage.deleteAlarm();
-      return;
-    }
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > next || current < Date.now()) await this.ctx.storage.setAlarm(next);
+  /** Moves the alarm earlier when `at` comes first; a storage write only then (joins with later expiries cost none). */
+  async #scheduleAlarm(at: number): Promise<void> {
+    if (this.#alarmAt !== null && this.#alarmAt <= at && this.#alarmAt >= Date.now()) return;
+    this.#alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
   }
 
   #registry() {
@@ -344,14 +476,22 @@ export class DocumentRoom extends DurableObject<Env> {
   }
 }
 
+function presenceEntry(signet: Signet): PresenceEntry {
+  return { connectionId: signet.connectionId, json: JSON.stringify(peerOf(signet)) };
+}
+
 function peerOf(signet: Signet): Peer {
   return { connectionId: signet.connectionId, actor: roomView(signet.actor) };
 }
 
 function send(ws: WebSocket, frame: ServerFrame): void {
+  sendText(ws, JSON.stringify(frame));
+}
+
+function sendText(ws: WebSocket, text: string): void {
   try {
-    ws.send(JSON.stringify(frame));
+    ws.send(text);
   } catch {
-    // the socket is closing: nothing to tell it
+    // the socket is closing: its close handler takes it out of the room
   }
 }

@@ -8,7 +8,7 @@ import type { TokenActor } from '../actor/actor.ts';
 import { documents } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import type { Env } from '../env.ts';
-import { NotFound } from '../errors.ts';
+import { NotFound, TokenRevoked } from '../errors.ts';
 import { type Admission, admittedFrom } from '../rooms/attachment.ts';
 import { CLOSE } from '../rooms/protocol.ts';
 import { resourceId } from './ids.ts';
@@ -39,12 +39,17 @@ export const joinRoom = defineAction({
   },
 });
 
-/** Hands a verified admission to the document's room; the request is built here, never copied from the client. */
-export function connectToRoom(env: Env, admission: Admission): Promise<Response> {
+/**
+ * Hands a verified admission to the document's room; the request is built here, never copied from the
+ * client. A room that heard of the actor's revocation before this admission refuses it (401).
+ */
+export async function connectToRoom(env: Env, admission: Admission): Promise<Response> {
   const room = env.ROOMS.get(env.ROOMS.idFromName(admission.roomId));
-  return room.fetch('https://room.internal/connect', {
+  const response = await room.fetch('https://room.internal/connect', {
     headers: { upgrade: 'websocket', 'x-signet-admission': JSON.stringify(admission) },
   });
+  if (response.status === 401) throw new TokenRevoked();
+  return response;
 }
 
 /** A deleted document's room closes every connection with 4003. */

@@ -51,8 +51,11 @@ export interface ActionDefinition<I, O> {
   run(ctx: TenantContext, input: I): Promise<O>;
   /**
    * After-action hooks (Ash's `after_action`): run once the change has committed, with the same actor
-   * and request id, after the response (`waitUntil`). A failing hook is retried, then reported; it never
-   * fails the committed action and is never silently dropped.
+   * and request id, and the action answers only when they have finished or `HOOK_WAIT_MS` has passed
+   * (whichever comes first; a slower hook goes on through `waitUntil`). They push revocations to rooms,
+   * so "revoked when the request answers" (SPEC §4) holds whenever the rooms acknowledge in time. A
+   * failing hook is retried, then reported; it never fails the committed action and is never silently
+   * dropped.
    */
   readonly after?: readonly AfterHook<I, O>[];
 }
@@ -60,6 +63,12 @@ export interface ActionDefinition<I, O> {
 export type AfterHook<I, O> = (ctx: TenantContext, input: I, result: O) => Promise<unknown>;
 
 const HOOK_ATTEMPTS = 3;
+/**
+ * How long an action waits for its hooks before answering anyway: inside SPEC §1's "sockets closed
+ * within 2 s", far above a room's acknowledgement (a few ms; bounded so a stuck room can't hold a
+ * committed change's answer).
+ */
+export const HOOK_WAIT_MS = 1_500;
 
 export type Action<I, O> = ((ctx: Context, input: I) => Promise<O>) & { readonly definition: ActionDefinition<I, O> };
 
@@ -85,7 +94,13 @@ export function defineAction<I, O>(definition: ActionDefinition<I, O>): Action<I
       }
       throw error;
     }
-    for (const hook of definition.after ?? []) tenant.waitUntil(runHook(tenant, definition.name, hook, input, result));
+    const hooks = (definition.after ?? []).map((hook) => runHook(tenant, definition.name, hook, input, result));
+    if (hooks.length > 0) {
+      const all = Promise.all(hooks);
+      // Whatever is still running when the wait ends keeps going after the response, its errors reported.
+      tenant.waitUntil(all);
+      await withDeadline(all, HOOK_WAIT_MS);
+    }
     return result;
   };
   return Object.assign(action, { definition });
@@ -119,6 +134,18 @@ export function tenantContext(ctx: Context): TenantContext {
 export function assertHasActor(ctx: unknown): asserts ctx is Context<Actor> {
   const actor = (ctx as { actor?: unknown } | null | undefined)?.actor;
   if (!isActor(actor)) throw new TypeError('a service was called without an actor');
+}
+
+/** Resolves when `work` settles or after `ms`, whichever comes first; never rejects. */
+async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    work.catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer ?? null);
 }
 
 async function runHook<I, O>(

@@ -81,4 +81,44 @@ describe.skipIf(!haveChromium)('the demo page', () => {
     expect(response.headers.get('content-type')).toMatch(/icon/);
     expect(new Uint8Array(await response.arrayBuffer()).slice(0, 4)).toEqual(new Uint8Array([0, 0, 1, 0]));
   });
+
+  it('shows a close the server starts within 1 s: the document deleted under two open pages (4003)', async () => {
+    const token = async (email: string) => {
+      const response = await fetch(`${server.base}/v1/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ grant_type: 'dev', email, organization: 'demo' }),
+      });
+      return ((await response.json()) as { access_token: string }).access_token;
+    };
+    const owner = await token('owner@demo.signet.dev');
+    const created = await fetch(`${server.base}/v1/documents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${owner}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Closing soon' }),
+    });
+    const { document } = (await created.json()) as { document: { id: string } };
+    const contexts = await Promise.all([browser.newContext(), browser.newContext()]);
+    const pages = await Promise.all(contexts.map((c) => c.newPage()));
+    for (const [page, user] of [
+      [pages[0]!, 'Editor'],
+      [pages[1]!, 'Viewer'],
+    ] as const) {
+      await page.goto(server.base);
+      await page.getByRole('button', { name: user, exact: true }).click();
+      await page.getByRole('button', { name: /Closing soon/ }).click();
+      await page.getByText(/^Connected as/).waitFor();
+    }
+    await pages[0]!.locator('#presence li', { hasText: 'viewer' }).waitFor();
+    const deleted = await fetch(`${server.base}/v1/documents/${document.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${owner}` },
+    });
+    expect(deleted.status).toBe(204);
+    // The page shows the close from the browser's `close` event, so this is when that event fired.
+    await Promise.all(
+      pages.map((page) => page.getByText('Disconnected (close code 4003).').waitFor({ timeout: 1_000 })),
+    );
+    await Promise.all(contexts.map((c) => c.close()));
+  }, 90_000);
 });

@@ -1,11 +1,51 @@
-import { env, evictDurableObject, runDurableObjectAlarm } from 'cloudflare:test';
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { craftToken, devToken, validClaims, validHeader } from '../support/actors.ts';
 import { call, errorCode } from '../support/http.ts';
-import { connected, openRoom, withTimeout } from '../support/sockets.ts';
+import { connected, type Frame, openRoom, type RoomClient, withTimeout } from '../support/sockets.ts';
 import { createDoc, createTenant, type Tenant } from '../support/tenants.ts';
 
 const room = (id: string) => env.ROOMS.get(env.ROOMS.idFromName(id));
+
+/** Who a client believes is in the room: its welcome's peers, then every presence frame in order. */
+function viewOf(client: RoomClient): Set<string> {
+  const view = new Set<string>();
+  for (const f of client.frames) {
+    const peers = (key: string) =>
+      ((f[key] as { connectionId: string }[] | undefined) ?? []).map((p) => p.connectionId);
+    if (f.type === 'welcome') for (const id of peers('peers')) view.add(id);
+    if (f.type === 'joined') view.add(f.connectionId as string);
+    if (f.type === 'left') view.delete(f.connectionId as string);
+    if (f.type === 'presence') {
+      for (const id of peers('left')) view.delete(id);
+      for (const id of peers('joined')) view.add(id);
+    }
+  }
+  return view;
+}
+
+const idOf = (client: RoomClient) => client.frames.find((f: Frame) => f.type === 'welcome')!.connectionId as string;
+
+/** Waits until the room has sent out its pending presence batch (at most 100 ms after the last change). */
+async function settled(documentId: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if (!(await room(documentId).stats()).presencePending) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('presence never settled');
+}
+
+/** Every open client knows exactly the others: no one missing, no ghost. */
+async function expectExactPresence(clients: RoomClient[]): Promise<void> {
+  for (const client of clients) {
+    const others = new Set(clients.filter((c) => c !== client).map(idOf));
+    // The last frames may still be in flight to this client after the room sent them.
+    for (let i = 0; i < 20 && JSON.stringify([...viewOf(client)].sort()) !== JSON.stringify([...others].sort()); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect([...viewOf(client)].sort()).toEqual([...others].sort());
+  }
+}
 
 describe('joining a room', () => {
   let t: Tenant;
@@ -160,6 +200,69 @@ describe('presence and messages', () => {
   });
 });
 
+describe('presence at any size', () => {
+  let t: Tenant;
+  beforeAll(async () => {
+    t = await createTenant();
+  });
+
+  it('coalesces concurrent joins and leaves into presence frames, and every socket ends up knowing exactly the others', async () => {
+    const doc = await createDoc(t.tokens.owner);
+    const clients = await Promise.all(Array.from({ length: 40 }, () => connected(doc.id, t.tokens.viewer)));
+    // Some leave while the others' joins may still be in the batch.
+    const leaving = clients.splice(0, 8);
+    for (const c of leaving) c.ws.close(1000);
+    await Promise.all(leaving.map((c) => c.closed));
+    await settled(doc.id);
+    await expectExactPresence(clients);
+    // 40 joins in flight together cannot each have gone out alone: at least one frame batched several.
+    const batched = clients.flatMap((c) => c.frames).filter((f) => f.type === 'presence');
+    expect(batched.length).toBeGreaterThan(0);
+    expect((await room(doc.id).stats()).connections).toBe(32);
+    for (const c of clients) c.ws.close(1000);
+  }, 60_000);
+
+  it('stays exact across hibernation: the index is rebuilt from the attachments on wake-up', async () => {
+    const doc = await createDoc(t.tokens.owner);
+    const clients = await Promise.all(Array.from({ length: 12 }, () => connected(doc.id, t.tokens.viewer)));
+    await settled(doc.id);
+    await evictDurableObject(room(doc.id)); // sockets stay open, every in-memory structure is gone
+    const leaving = clients.splice(0, 4);
+    for (const c of leaving) c.ws.close(1000);
+    clients.push(...(await Promise.all(Array.from({ length: 6 }, () => connected(doc.id, t.tokens.editor)))));
+    await Promise.all(leaving.map((c) => c.closed));
+    await settled(doc.id);
+    await expectExactPresence(clients);
+    expect((await room(doc.id).stats()).connections).toBe(14);
+    // And once more, with the room asleep while sockets leave.
+    await evictDurableObject(room(doc.id));
+    const more = clients.splice(0, 3);
+    for (const c of more) c.ws.close(1000);
+    await Promise.all(more.map((c) => c.closed));
+    await settled(doc.id);
+    await expectExactPresence(clients);
+    for (const c of clients) c.ws.close(1000);
+  }, 60_000);
+
+  it('tells a newcomer only what happened after its own welcome, and never about itself', async () => {
+    const doc = await createDoc(t.tokens.owner);
+    const first = await connected(doc.id, t.tokens.editor);
+    const second = await connected(doc.id, t.tokens.viewer); // both in the same 100 ms batch
+    await settled(doc.id);
+    const secondId = idOf(second);
+    const aboutItself = second.frames.filter(
+      (f) =>
+        (f.type === 'joined' && f.connectionId === secondId) ||
+        (f.type === 'presence' && JSON.stringify(f).includes(secondId)),
+    );
+    expect(aboutItself).toEqual([]);
+    expect([...viewOf(second)]).toEqual([idOf(first)]);
+    expect([...viewOf(first)]).toEqual([secondId]);
+    first.ws.close(1000);
+    second.ws.close(1000);
+  });
+});
+
 describe('abuse', () => {
   let t: Tenant;
   let docId: string;
@@ -266,6 +369,62 @@ describe('live authorization', () => {
     bystander.send({ type: 'ping' });
     await bystander.next((f) => f.type === 'pong');
     bystander.ws.close(1000);
+  });
+
+  /**
+   * Holds the room's input gate closed for `ms` from inside the room (blockConcurrencyWhile): whatever is
+   * sent to it meanwhile — the revocation the removal pushes, a frame — waits in line, in order.
+   * Resolves once the gate is closed, with the time it opens again.
+   */
+  async function holdRoom(documentId: string, ms: number): Promise<number> {
+    const opensAt = await runInDurableObject(room(documentId), (_instance, state) => {
+      // After this call has answered (the gate would hold its answer too); not awaited on purpose.
+      setTimeout(() => void state.blockConcurrencyWhile(() => new Promise((resolve) => setTimeout(resolve, ms))), 0);
+      return Date.now() + ms;
+    });
+    // The gate closes on the room's next turn; a call queued behind it proves it.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return opensAt;
+  }
+
+  it('answers a removal only once the room has the revocation: no frame of the removed member is applied after', async () => {
+    const t = await createTenant();
+    const doc = await createDoc(t.tokens.owner);
+    const target = await connected(doc.id, t.tokens.editor);
+    const witness = await connected(doc.id, t.tokens.admin);
+    const opensAt = await holdRoom(doc.id, 800);
+    const response = await call('DELETE', `/v1/members/${t.userIds.editor}`, { token: t.tokens.admin });
+    // The revocation waited in front of the held room, and so did the answer.
+    expect(response.status).toBe(204);
+    expect(Date.now()).toBeGreaterThanOrEqual(opensAt);
+    try {
+      target.send({ type: 'publish', data: 'after the answer' });
+    } catch {
+      // the close reached the client before the answer did: the guarantee, seen from its side
+    }
+    witness.send({ type: 'publish', data: 'marker' });
+    await witness.next((f) => f.type === 'message' && f.data === 'marker');
+    expect(witness.frames.filter((f) => f.type === 'message').map((m) => m.data)).toEqual(['marker']);
+    expect((await withTimeout(target.closed, 2000, 'revocation close')).code).toBe(4003);
+    witness.ws.close(1000);
+  });
+
+  it('answers within its bound when a room stays stuck, and the room still applies nothing sent after the answer', async () => {
+    const t = await createTenant();
+    const doc = await createDoc(t.tokens.owner);
+    const target = await connected(doc.id, t.tokens.editor);
+    const witness = await connected(doc.id, t.tokens.admin);
+    const opensAt = await holdRoom(doc.id, 3500);
+    expect((await call('DELETE', `/v1/members/${t.userIds.editor}`, { token: t.tokens.admin })).status).toBe(204);
+    // Answered at the hooks' bound, while the room is still held…
+    expect(Date.now()).toBeLessThan(opensAt);
+    // …so this frame queues behind the revocation, which the room handles first.
+    target.send({ type: 'publish', data: 'after the answer' });
+    witness.send({ type: 'publish', data: 'marker' });
+    await witness.next((f) => f.type === 'message' && f.data === 'marker', 8000);
+    expect(witness.frames.filter((f) => f.type === 'message').map((m) => m.data)).toEqual(['marker']);
+    expect((await withTimeout(target.closed, 2000, 'revocation close')).code).toBe(4003);
+    witness.ws.close(1000);
   });
 
   it("closes a service's sockets with 4003 when its API key is revoked", async () => {

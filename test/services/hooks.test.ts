@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Context } from '../../src/context.ts';
 import { openDatabase } from '../../src/db/client.ts';
 import { createDocument } from '../../src/services/documents.ts';
-import { defineAction, type TenantContext } from '../../src/services/tenant.ts';
+import { defineAction, HOOK_WAIT_MS, type TenantContext } from '../../src/services/tenant.ts';
 import { aUser } from '../support/actors.ts';
 import { adminSql } from '../support/database.ts';
 import { createTenant } from '../support/tenants.ts';
@@ -37,6 +37,52 @@ describe('after-action hooks', () => {
     await create(ctx, { title: 'Hooked', body: '', visibility: 'private' });
     await Promise.all(pending);
     expect(seen).toEqual([{ actor, requestId: ctx.requestId, committed: true }]);
+  });
+
+  it('hold the answer until they finish, so what they push (room revocations) is in force when it comes', async () => {
+    const t = await createTenant();
+    const actor = aUser({ id: t.userIds.editor, organizationId: t.id, role: 'editor' });
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    let hookDone = false;
+    const create = defineAction({
+      ...createDocument.definition,
+      after: [
+        async function pushRevocation() {
+          await gate;
+          hookDone = true;
+        },
+      ],
+    });
+    let answered = false;
+    const answer = create(contextFor(actor, []), { title: 'Held', body: '', visibility: 'private' }).then((r) => {
+      answered = true;
+      return r;
+    });
+    await new Promise((resolve) => setTimeout(resolve, HOOK_WAIT_MS / 3));
+    expect(answered).toBe(false);
+    finish();
+    await answer;
+    expect(hookDone).toBe(true);
+  });
+
+  it(`answer after ${HOOK_WAIT_MS} ms when a hook is stuck, and leave it running after the response`, async () => {
+    const t = await createTenant();
+    const actor = aUser({ id: t.userIds.editor, organizationId: t.id, role: 'editor' });
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const create = defineAction({ ...createDocument.definition, after: [() => gate] });
+    const pending: Promise<unknown>[] = [];
+    const started = Date.now();
+    await create(contextFor(actor, pending), { title: 'Stuck', body: '', visibility: 'private' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(HOOK_WAIT_MS - 50);
+    expect(pending).toHaveLength(1);
+    finish();
+    await Promise.all(pending);
   });
 
   it('do not run when the action fails', async () => {

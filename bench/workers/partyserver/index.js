@@ -8,11 +8,15 @@
  * connection, the publisher included, as Signet does.
  *
  * Route: `GET /parties/fanout-room/:name` with `Upgrade: websocket` (`routePartykitRequest`).
+ *
+ * `PresenceRoom` is the comparison for joins: as PartyKit's presence examples do, it welcomes each
+ * connection with the ids already there and announces every join and leave to every other connection
+ * (`GET /parties/presence-room/:name`).
  */
 /** @import { Connection, WSMessage } from 'partyserver' */
 import { routePartykitRequest, Server } from 'partyserver';
 
-/** @typedef {{ FanoutRoom: DurableObjectNamespace<FanoutRoom> }} Env */
+/** @typedef {{ FanoutRoom: DurableObjectNamespace<FanoutRoom>, PresenceRoom: DurableObjectNamespace<PresenceRoom> }} Env */
 
 /** @extends {Server<Env>} */
 export class FanoutRoom extends Server {
@@ -39,6 +43,33 @@ export class FanoutRoom extends Server {
         at: new Date().toISOString(),
       }),
     );
+  }
+}
+
+/** @extends {Server<Env>} */
+export class PresenceRoom extends Server {
+  /** @override */
+  static options = { hibernate: true };
+
+  /**
+   * @override
+   * @param {Connection} connection
+   */
+  onConnect(connection) {
+    const peers = [];
+    for (const other of this.getConnections()) {
+      if (other.id !== connection.id) peers.push({ connectionId: other.id });
+    }
+    connection.send(JSON.stringify({ type: 'welcome', connectionId: connection.id, peers }));
+    this.broadcast(JSON.stringify({ type: 'joined', connectionId: connection.id }), [connection.id]);
+  }
+
+  /**
+   * @override
+   * @param {Connection} connection
+   */
+  onClose(connection) {
+    this.broadcast(JSON.stringify({ type: 'left', connectionId: connection.id }), [connection.id]);
   }
 }
 
