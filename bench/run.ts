@@ -21,12 +21,48 @@ import { benchBundle } from './suites/bundle.ts';
 import { benchRoundTrips } from './suites/db.ts';
 import { benchHttp } from './suites/http.ts';
 import { benchJwks } from './suites/jwks.ts';
+import { benchPipeline } from './suites/pipeline.ts';
+import { benchRevocations } from './suites/revocations.ts';
+import { benchRls } from './suites/rls.ts';
 import { benchRooms } from './suites/rooms.ts';
 
 /** The whole run is abandoned (and everything stopped) past this. */
 const BUDGET_MS = 14 * 60_000;
 
+/**
+ * Each suite by name, with the group (the figures' prefix) it belongs to. `npm run bench -- --only
+ * http,rls` runs the suites named or in the groups named; without `--only`, all of them.
+ */
+const SUITES = {
+  bundle: 'bundle',
+  actor: 'actor',
+  pipeline: 'http',
+  rls: 'db',
+  revocations: 'scale',
+  roundtrips: 'db',
+  jwks: 'actor',
+  load: 'http',
+  rooms: 'rooms',
+} as const;
+type SuiteName = keyof typeof SUITES;
+
+function selected(argv: readonly string[]): (name: SuiteName) => boolean {
+  const at = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  if (at === -1) return () => true;
+  const arg = argv[at]!;
+  const list = (arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : (argv[at + 1] ?? '')).split(',').filter(Boolean);
+  const known = new Set<string>([...Object.keys(SUITES), ...Object.values(SUITES)]);
+  const unknown = list.filter((name) => !known.has(name));
+  if (list.length === 0 || unknown.length > 0) {
+    throw new Error(
+      `--only takes suites or groups among ${[...known].join(', ')} (got ${unknown.join(', ') || 'none'})`,
+    );
+  }
+  return (name) => list.includes(name) || list.includes(SUITES[name]);
+}
+
 async function main(): Promise<number> {
+  const wanted = selected(process.argv.slice(2));
   const startedAt = new Date();
   const results = new Results();
   let idp: LocalIdp | undefined;
@@ -40,6 +76,7 @@ async function main(): Promise<number> {
   }, BUDGET_MS);
 
   const suite = async (name: string, run: () => Promise<void>) => {
+    if (!wanted(name as SuiteName)) return;
     const started = performance.now();
     console.log(`bench: ${name}…`);
     try {
@@ -62,25 +99,41 @@ async function main(): Promise<number> {
     const tree = snapshotTree();
     await suite('bundle', () => benchBundle(results, tree));
 
-    const actorWorker = await started('bench worker (actor)', () => startBenchWorker(tree, 'actor', '/'));
-    if (actorWorker) {
-      await suite('actor', () => benchActor(results, actorWorker));
-      await actorWorker.stop();
-    }
-
-    idp = await startLocalIdp();
-    const localIdp = idp;
-    const signet: SignetServer | undefined = await started('npm run dev', () => startSignet(tree, localIdp));
-    if (signet) {
-      await suite('db round trips', () => benchRoundTrips(results, signet));
-      await suite('jwks', () => benchJwks(results, signet, localIdp));
-      await suite('http', () => benchHttp(results, signet));
-      const party = await started('bench worker (partyserver)', () => startBenchWorker(tree, 'partyserver', '/'));
-      if (party) {
-        await suite('rooms', () => benchRooms(results, signet, party));
-        await party.stop();
+    if (wanted('actor')) {
+      const actorWorker = await started('bench worker (actor)', () => startBenchWorker(tree, 'actor', '/'));
+      if (actorWorker) {
+        await suite('actor', () => benchActor(results, actorWorker));
+        await actorWorker.stop();
       }
-      await signet.stop();
+    }
+    if (wanted('pipeline')) {
+      const httpWorker = await started('bench worker (http)', () => startBenchWorker(tree, 'http', '/'));
+      if (httpWorker) {
+        await suite('pipeline', () => benchPipeline(results, httpWorker));
+        await httpWorker.stop();
+      }
+    }
+    await suite('rls', () => benchRls(results));
+    await suite('revocations', () => benchRevocations(results));
+
+    const needsSignet: SuiteName[] = ['roundtrips', 'jwks', 'load', 'rooms'];
+    if (needsSignet.some(wanted)) {
+      idp = await startLocalIdp();
+      const localIdp = idp;
+      const signet: SignetServer | undefined = await started('npm run dev', () => startSignet(tree, localIdp));
+      if (signet) {
+        await suite('roundtrips', () => benchRoundTrips(results, signet));
+        await suite('jwks', () => benchJwks(results, signet, localIdp));
+        await suite('load', () => benchHttp(results, signet));
+        if (wanted('rooms')) {
+          const party = await started('bench worker (partyserver)', () => startBenchWorker(tree, 'partyserver', '/'));
+          if (party) {
+            await suite('rooms', () => benchRooms(results, signet, party));
+            await party.stop();
+          }
+        }
+        await signet.stop();
+      }
     }
   } finally {
     clearTimeout(budget);
@@ -93,6 +146,7 @@ async function main(): Promise<number> {
   const minutes = (Date.now() - startedAt.getTime()) / 60_000;
   console.log(`\n${results.table()}\n`);
   console.log(`bench: ${minutes.toFixed(1)} min; results in ${path}`);
+  for (const warning of results.warnings()) console.warn(`bench: ${warning}`);
   const missed = Object.entries(results.metrics).filter(([, m]) => m.met === false);
   if (missed.length > 0) console.log(`bench: goals missed: ${missed.map(([name]) => name).join(', ')}`);
   if (results.failures.length > 0) {
