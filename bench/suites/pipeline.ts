@@ -9,14 +9,14 @@ import type { Server } from '../lib/servers.ts';
 import { median, round } from '../lib/stats.ts';
 
 interface Compare {
-  us: Record<'signet_me' | 'hono_me' | 'signet_doc' | 'hono_doc', number>;
+  us: Record<'signet_me' | 'hono_me' | 'signet_doc' | 'hono_doc' | 'session' | 'driver', number>;
   databaseRequests: number;
 }
 
-const OPS = 'signet_me,hono_me,signet_doc,hono_doc';
+const OPS = 'ops=signet_me,hono_me,signet_doc,hono_doc';
 
 async function compare(worker: Server, query: string): Promise<Compare> {
-  const response = await fetch(`${worker.base}/compare?ops=${OPS}&${query}`);
+  const response = await fetch(`${worker.base}/compare?${query.startsWith('ops=') ? query : `${OPS}&${query}`}`);
   if (!response.ok) throw new Error(`bench worker (http): ${response.status} ${await response.text()}`);
   return (await response.json()) as Compare;
 }
@@ -31,6 +31,7 @@ export async function benchPipeline(results: Results, worker: Server): Promise<v
   const repeated = { me: [] as number[], doc: [] as number[], worst: [] as number[] };
   const us = { firstMe: [] as number[], firstDoc: [] as number[], me: [] as number[], doc: [] as number[] };
   const hono = { me: [] as number[], doc: [] as number[] };
+  const parts = { session: [] as number[], driver: [] as number[] };
   for (let run = 0; run < runs; run++) {
     const fresh = await compare(worker, 'batch=100&rounds=6&fresh=1');
     const warm = await compare(worker, 'batch=200&rounds=6');
@@ -48,6 +49,9 @@ export async function benchPipeline(results: Results, worker: Server): Promise<v
     us.doc.push(w.signet_doc);
     hono.me.push(w.hono_me);
     hono.doc.push(w.hono_doc);
+    const breakdown = await compare(worker, 'ops=session,driver&batch=200&rounds=4');
+    parts.session.push(breakdown.us.session);
+    parts.driver.push(breakdown.us.driver);
   }
   const r = (values: number[]) => round(median(values), 3);
   const u = (values: number[]) => round(median(values), 1);
@@ -73,7 +77,8 @@ export async function benchPipeline(results: Results, worker: Server): Promise<v
     'µs',
     report,
     `Signet, GET /v1/documents/:id with a repeated token; /v1/me ${u(us.me)} µs; a token's first request ` +
-      `${u(us.firstMe)} / ${u(us.firstDoc)} µs`,
+      `${u(us.firstMe)} / ${u(us.firstDoc)} µs; the read's runScoped batch alone ${u(parts.session)} µs, ` +
+      `the same two statements straight through the driver ${u(parts.driver)} µs`,
     1,
   );
 }

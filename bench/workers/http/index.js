@@ -17,13 +17,21 @@
  * operation, timed like `bench/workers/actor` (a batch between two awaited timers; workerd's clock only
  * moves across I/O). `fresh=1`: every request carries a token this isolate has not seen (the pool is
  * signed before the clock starts); otherwise one token, warm in Signet's cache, is repeated.
+ *
+ * Two more operations break the document read down (no request, no token): `session`, the read's
+ * `runScoped` batch through drizzle and the driver (what `readDocument` sends), and `driver`, the same two
+ * statements sent straight through the driver's `transaction`.
  */
 /** @import { Env } from '../../../src/env.ts' */
 import { neon, neonConfig } from '@neondatabase/serverless';
+import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { jwk } from 'hono/jwk';
 import { loadActorKeys } from '../../../src/actor/tokens/keys.ts';
 import { signActorToken } from '../../../src/actor/tokens/sign.ts';
+import { openDatabase } from '../../../src/db/client.ts';
+import { documents } from '../../../src/db/schema.ts';
+import { runScoped } from '../../../src/db/session.ts';
 import { handleFetch } from '../../../src/http/app.ts';
 
 const ISSUER = 'https://signet.bench';
@@ -171,20 +179,40 @@ const executionContext = /** @type {ExecutionContext} */ (
  */
 const request = (path, token) => new Request(`${ORIGIN}${path}`, { headers: { authorization: `Bearer ${token}` } });
 
-/** @type {Record<string, { app: 'signet' | 'hono', path: string }>} */
+/** @typedef {{ app: 'signet' | 'hono' | 'session' | 'driver', path: string }} Operation */
+/** @type {Record<string, Operation>} */
 const operations = {
   signet_me: { app: 'signet', path: '/v1/me' },
   hono_me: { app: 'hono', path: '/v1/me' },
   signet_doc: { app: 'signet', path: `/v1/documents/${DOCUMENT}` },
   hono_doc: { app: 'hono', path: `/v1/documents/${DOCUMENT}` },
+  session: { app: 'session', path: '' },
+  driver: { app: 'driver', path: '' },
 };
 
 /**
  * @param {Fixture} f
- * @param {{ app: 'signet' | 'hono', path: string }} op
+ * @param {Operation} op
  * @param {string} token
  */
 async function run(f, op, token) {
+  if (op.app === 'session') {
+    const db = openDatabase(f.env);
+    const scope = { organizationId: ORGANIZATION, actorType: 'user', actorId: ORGANIZATION, userId: ORGANIZATION };
+    const where = and(eq(documents.id, DOCUMENT), eq(documents.organizationId, ORGANIZATION));
+    const [rows] = await runScoped(db, scope, [db.select().from(documents).where(where)]);
+    if (!rows[0]) throw new Error('session: no row');
+    return;
+  }
+  if (op.app === 'driver') {
+    const sql = neon(DATABASE_URL);
+    const [, rows] = await sql.transaction([
+      sql`select set_config('role', 'signet_app', true), set_config('app.organization_id', ${ORGANIZATION}, true)`,
+      sql`select "id", "organization_id", "title", "body", "visibility", "version", "created_by", "created_at", "updated_at" from "documents" where ("documents"."id" = ${DOCUMENT} and "documents"."organization_id" = ${ORGANIZATION})`,
+    ]);
+    if (!rows?.[0]) throw new Error('driver: no row');
+    return;
+  }
   const req = request(op.path, token);
   const response = op.app === 'signet' ? await handleFetch(req, f.env, executionContext) : await f.hono.fetch(req);
   const text = await response.text();
