@@ -63,7 +63,7 @@ describe('verifyActorToken reads the claim set as strict UTF-8', () => {
   });
 
   it('agrees with a strict decoder for any bytes spliced into a claim', async () => {
-    const strict = new TextDecoder('utf-8', { fatal: true });
+    const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 12 }), async (bytes) => {
         let expected: string;
