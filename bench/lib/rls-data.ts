@@ -60,6 +60,8 @@ export async function prepareDatabase(
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
+    // One loader at a time per database (two bench runs on one machine): the second waits, then reuses.
+    await client.query("select pg_advisory_lock(hashtext('signet_bench_shape'))");
     const wanted = JSON.stringify(shape);
     await client.query('create table if not exists bench_shape (shape text not null)');
     const current = (await client.query<{ shape: string }>('select shape from bench_shape')).rows[0]?.shape;
@@ -110,4 +112,16 @@ async function load(client: pg.Client, shape: Shape): Promise<void> {
   );
   await client.query('commit');
   await client.query('analyze organizations, documents, audit_events, revocations, organization_deletions');
+}
+
+/** Drops database `name` (a test's own), closing whatever is still connected to it. */
+export async function dropDatabase(name: string): Promise<void> {
+  if (!/^signet_(bench|plans)_[a-z0-9_]+$/.test(name)) throw new Error(`refusing to drop database ${name}`);
+  const admin = new pg.Client({ connectionString: POSTGRES });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists ${name} with (force)`);
+  } finally {
+    await admin.end();
+  }
 }

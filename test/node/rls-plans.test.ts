@@ -8,18 +8,19 @@
  * - the policies' settings read once per statement (an InitPlan, or a stable function as an index
  *   condition), never in a per-row filter.
  *
- * A small data set (50 organizations × 200 documents) in a database of its own, `signet_plans_node`.
+ * A small data set (50 organizations × 200 documents) in a database of its own for this run
+ * (`signet_plans_<pid>`, dropped afterwards), so that runs in parallel never share one.
  */
 import { and, desc, eq, gt } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseUrl, postgresProblem, prepareDatabase } from '../../bench/lib/rls-data.ts';
+import { databaseUrl, dropDatabase, postgresProblem, prepareDatabase } from '../../bench/lib/rls-data.ts';
 import { inline, listSql, readSql, scopeSql } from '../../bench/suites/rls.ts';
 import * as schema from '../../src/db/schema.ts';
 import { afterCursor, encodeCursor } from '../../src/services/pagination.ts';
 
-const DATABASE = 'signet_plans_node';
+const DATABASE = `signet_plans_${process.pid}`;
 const problem = await postgresProblem();
 if (problem) console.warn(`rls-plans: skipped: ${problem}`);
 
@@ -80,6 +81,7 @@ describe.skipIf(problem !== null)(`row-level security plans${problem ? ` (skippe
 
   afterAll(async () => {
     await client?.end();
+    await dropDatabase(DATABASE);
   });
 
   /**
