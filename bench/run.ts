@@ -2,9 +2,12 @@
  * `npm run bench`: every benchmark in one go, on loopback only, bounded in count and time; prints a table
  * and writes `bench/results.json`. See bench/README.md for what each figure means.
  *
- * Order: the bundle (no server); the token figures inside workerd (`bench/workers/actor`); then Signet as
- * `npm run dev` serves it (embedded Postgres, Neon bridge, local IdP) for round trips, JWKS fetches and
- * HTTP, and next to a PartyServer room (`bench/workers/partyserver`) for room fan-out. Every process it
+ * Order: the bundle (no server); the token figures inside workerd (`bench/workers/actor`); the request
+ * path against Hono inside workerd (`bench/workers/http`); row-level security on the machine's PostgreSQL
+ * (skipped where none answers); the revocation cache at 10,000 organizations (in this process); then
+ * Signet as `npm run dev` serves it (embedded Postgres, Neon bridge, local IdP) for round trips, JWKS
+ * fetches, token exchanges and HTTP, and next to a PartyServer room (`bench/workers/partyserver`) for
+ * room fan-out. `--only a,b` runs chosen suites (see `SUITES`). Every process it
  * starts is stopped at the end, on failure and on Ctrl-C. A suite that fails is reported and the run
  * exits 1, after the others have run.
  */
@@ -21,26 +24,54 @@ import { benchBundle } from './suites/bundle.ts';
 import { benchRoundTrips } from './suites/db.ts';
 import { benchHttp } from './suites/http.ts';
 import { benchJwks } from './suites/jwks.ts';
+import { benchPipeline } from './suites/pipeline.ts';
+import { benchRevocations } from './suites/revocations.ts';
+import { benchRls } from './suites/rls.ts';
 import { benchRooms10k } from './suites/room-10k.ts';
 import { benchRoomJoins } from './suites/room-joins.ts';
 import { benchRooms } from './suites/rooms.ts';
 
 /** The whole run is abandoned (and everything stopped) past this. */
-const BUDGET_MS = 30 * 60_000;
+const BUDGET_MS = 40 * 60_000;
 
 /**
- * `npm run bench -- --only rooms` (or `--only rooms.joins,http`): only the suites whose name starts
- * with one of the words; the servers they need are started, the others not.
+ * Each suite by name, with the group (the figures' prefix) it belongs to. `npm run bench -- --only
+ * pipeline,rls` runs the suites named; a name that is no suite's names a group (`--only http,db`,
+ * `--only rooms`). Without `--only`, all of them.
  */
-function onlyFilter(argv: readonly string[]): (suite: string) => boolean {
-  const at = argv.indexOf('--only');
-  if (at < 0) return () => true;
-  const words = (argv[at + 1] ?? '').split(',').filter(Boolean);
-  if (words.length === 0) throw new Error('--only needs a suite name: bundle, actor, db, jwks, http, rooms');
-  return (suite) => words.some((w) => suite === w || suite.startsWith(`${w}.`) || w.startsWith(`${suite}.`));
+const SUITES = {
+  bundle: 'bundle',
+  actor: 'actor',
+  pipeline: 'http',
+  rls: 'db',
+  revocations: 'scale',
+  roundtrips: 'db',
+  jwks: 'actor',
+  load: 'http',
+  'rooms.fanout': 'rooms',
+  'rooms.joins': 'rooms',
+  'rooms.10k': 'rooms',
+} as const;
+type SuiteName = keyof typeof SUITES;
+
+function selected(argv: readonly string[]): (name: SuiteName) => boolean {
+  const at = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  if (at === -1) return () => true;
+  const arg = argv[at]!;
+  const list = (arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : (argv[at + 1] ?? '')).split(',').filter(Boolean);
+  const known = new Set<string>([...Object.keys(SUITES), ...Object.values(SUITES)]);
+  const unknown = list.filter((name) => !known.has(name));
+  if (list.length === 0 || unknown.length > 0) {
+    throw new Error(
+      `--only takes suites or groups among ${[...known].join(', ')} (got ${unknown.join(', ') || 'none'})`,
+    );
+  }
+  const suites = new Set<string>(Object.keys(SUITES));
+  return (name) => list.includes(name) || list.some((group) => !suites.has(group) && SUITES[name] === group);
 }
 
 async function main(): Promise<number> {
+  const wanted = selected(process.argv.slice(2));
   const startedAt = new Date();
   const results = new Results();
   let idp: LocalIdp | undefined;
@@ -53,9 +84,8 @@ async function main(): Promise<number> {
     process.kill(process.pid, 'SIGTERM');
   }, BUDGET_MS);
 
-  const only = onlyFilter(process.argv.slice(2));
   const suite = async (name: string, run: () => Promise<void>) => {
-    if (!only(name)) return;
+    if (!wanted(name as SuiteName)) return;
     const started = performance.now();
     console.log(`bench: ${name}…`);
     try {
@@ -78,34 +108,43 @@ async function main(): Promise<number> {
     const tree = snapshotTree();
     await suite('bundle', () => benchBundle(results, tree));
 
-    if (only('actor')) {
+    if (wanted('actor')) {
       const actorWorker = await started('bench worker (actor)', () => startBenchWorker(tree, 'actor', '/'));
       if (actorWorker) {
         await suite('actor', () => benchActor(results, actorWorker));
         await actorWorker.stop();
       }
     }
-
-    idp = await startLocalIdp();
-    const localIdp = idp;
-    const needsSignet = ['db', 'jwks', 'http', 'rooms'].some(only);
-    const signet: SignetServer | undefined = needsSignet
-      ? await started('npm run dev', () => startSignet(tree, localIdp))
-      : undefined;
-    if (signet) {
-      await suite('db', () => benchRoundTrips(results, signet));
-      await suite('jwks', () => benchJwks(results, signet, localIdp));
-      await suite('http', () => benchHttp(results, signet));
-      const party = ['rooms.fanout', 'rooms.joins'].some(only)
-        ? await started('bench worker (partyserver)', () => startBenchWorker(tree, 'partyserver', '/'))
-        : undefined;
-      if (party) {
-        await suite('rooms.fanout', () => benchRooms(results, signet, party));
-        await suite('rooms.joins', () => benchRoomJoins(results, signet, party));
-        await party.stop();
+    if (wanted('pipeline')) {
+      const httpWorker = await started('bench worker (http)', () => startBenchWorker(tree, 'http', '/'));
+      if (httpWorker) {
+        await suite('pipeline', () => benchPipeline(results, httpWorker));
+        await httpWorker.stop();
       }
-      await suite('rooms.10k', () => benchRooms10k(results, signet));
-      await signet.stop();
+    }
+    await suite('rls', () => benchRls(results));
+    await suite('revocations', () => benchRevocations(results));
+
+    const needsSignet: SuiteName[] = ['roundtrips', 'jwks', 'load', 'rooms.fanout', 'rooms.joins', 'rooms.10k'];
+    if (needsSignet.some(wanted)) {
+      idp = await startLocalIdp();
+      const localIdp = idp;
+      const signet: SignetServer | undefined = await started('npm run dev', () => startSignet(tree, localIdp));
+      if (signet) {
+        await suite('roundtrips', () => benchRoundTrips(results, signet));
+        await suite('jwks', () => benchJwks(results, signet, localIdp));
+        await suite('load', () => benchHttp(results, signet));
+        if (wanted('rooms.fanout') || wanted('rooms.joins')) {
+          const party = await started('bench worker (partyserver)', () => startBenchWorker(tree, 'partyserver', '/'));
+          if (party) {
+            await suite('rooms.fanout', () => benchRooms(results, signet, party));
+            await suite('rooms.joins', () => benchRoomJoins(results, signet, party));
+            await party.stop();
+          }
+        }
+        await suite('rooms.10k', () => benchRooms10k(results, signet));
+        await signet.stop();
+      }
     }
   } finally {
     clearTimeout(budget);
@@ -118,6 +157,7 @@ async function main(): Promise<number> {
   const minutes = (Date.now() - startedAt.getTime()) / 60_000;
   console.log(`\n${results.table()}\n`);
   console.log(`bench: ${minutes.toFixed(1)} min; results in ${path}`);
+  for (const warning of results.warnings()) console.warn(`bench: ${warning}`);
   const missed = Object.entries(results.metrics).filter(([, m]) => m.met === false);
   if (missed.length > 0) console.log(`bench: goals missed: ${missed.map(([name]) => name).join(', ')}`);
   if (results.failures.length > 0) {

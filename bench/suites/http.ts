@@ -92,9 +92,9 @@ export async function benchHttp(results: Results, signet: SignetServer): Promise
     bareRates.push(health.requestsPerSecond);
     authRates.push(withToken.requestsPerSecond);
   }
-  results.add(
+  results.addRuns(
     'http.auth_vs_bare_ratio',
-    round(median(ratios), 3),
+    ratios,
     'ratio',
     atLeast(0.95),
     `autocannon -c ${CONNECTIONS}, ${pairs} alternating pairs of ${SECONDS} s: /v1/me ${Math.round(median(authRates))}/s, ` +

@@ -51,7 +51,9 @@ const HOW: Record<string, How> = {
   'npm run typecheck': { run: 'ci' },
   'npm run lint': { run: 'ci' },
   'npm run format': { skip: 'rewrites the working tree; `npm run lint` (CI) checks the same formatting' },
-  'npm run bench': { skip: 'about 6 minutes of benchmarks on 2 cores; run by hand (bench/README.md)' },
+  'npm run bench': { skip: 'tens of minutes of benchmarks on 2 cores; run by hand (bench/README.md)' },
+  'npm run bench -- --only rooms': { skip: 'the room benchmarks (10,000 sockets among them): run by hand' },
+  'npm run bench -- --only rooms.joins,http': { skip: 'benchmarks, several minutes: run by hand' },
   'npm run load': { skip: 'the 60 s profile; CI runs the same generator with `--profile ci`' },
   'npm run load -- --profile ci': { run: 'ci' },
   'SIGNET_URL=http://127.0.0.1:8787 npm run load': {
