@@ -7,17 +7,12 @@
  * Without Chromium installed this test is skipped locally, and fails in CI (CI=true), where `.ci/run`
  * installs it.
  */
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/dev-server.ts';
+import { haveChromium, launchChromium } from './support/chromium.ts';
 import { type DevServer, startDevServer } from './support/dev-server.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-
-if (!haveChromium && process.env.CI) throw new Error(`Chromium is required in CI (looked for ${CHROMIUM})`);
 
 /** A page server on its own port: a second origin, which serves an empty page. */
 async function pageServer(): Promise<{ origin: string; server: Server }> {
@@ -79,17 +74,7 @@ describe.skipIf(!haveChromium)('CORS in Chromium', () => {
       body: JSON.stringify({ grant_type: 'dev', email: 'editor@demo.signet.dev', organization: 'demo' }),
     });
     token = ((await response.json()) as { access_token: string }).access_token;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

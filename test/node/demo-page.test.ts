@@ -6,17 +6,12 @@
  * Without Chromium installed this test is skipped locally, and fails in CI (CI=true), where `.ci/run`
  * installs it.
  */
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveChromium, launchChromium } from './support/chromium.ts';
 import { type DevServer, startDevServer } from './support/dev-server.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-
-if (!haveChromium && process.env.CI) throw new Error(`Chromium is required in CI (looked for ${CHROMIUM})`);
 
 describe.skipIf(!haveChromium)('the demo page', () => {
   let server: DevServer;
@@ -24,17 +19,7 @@ describe.skipIf(!haveChromium)('the demo page', () => {
 
   beforeAll(async () => {
     server = await startDevServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
