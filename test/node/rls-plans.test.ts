@@ -64,7 +64,7 @@ describe.skipIf(problem !== null)(`row-level security plans${problem ? ` (skippe
       organizations: 50,
       documentsPerOrganization: 200,
       auditPerOrganization: 100,
-      revocationsPerOrganization: 5,
+      revocationsPerOrganization: 40,
     });
     organizationId = organizations[17]!;
     client = new pg.Client({ connectionString: databaseUrl(DATABASE) });
@@ -164,18 +164,16 @@ describe.skipIf(problem !== null)(`row-level security plans${problem ? ` (skippe
       expect(scans.filter((node) => node['Node Type'] === 'Seq Scan')).toEqual([]);
     });
 
-    // Known gap (issue 19): the policies call signet_org() (a STABLE SQL function) bare, so the planner
-    // inlines it into a per-row Filter (`organization_id = nullif(current_setting(…))::uuid OR …`).
-    // Wrapping each call in a sub-select (`organization_id = (select signet_org())`, likewise
-    // signet_setting / signet_bootstrap / signet_maintenance) makes it an InitPlan read once per statement;
-    // that is a migration. `it.fails` turns red when the migration lands: make it `it` then.
-    it.fails(`${name}: the policy settings are read once per statement, not per row`, async () => {
+    // Called bare, signet_org() (a STABLE SQL function) is inlined into a per-row Filter
+    // (`organization_id = nullif(current_setting(…))::uuid OR …`); migration 0011 wraps every such call in
+    // a sub-select, which makes it an InitPlan read once per statement.
+    it(`${name}: the policy settings are read once per statement, not per row`, async () => {
       const plan = await explain(statement.query());
       expect(settingsReadPerRow(plan)).toEqual([]);
     });
   }
 
-  it.fails('revocation refresh, organization deletions: the policy settings are read once per statement', async () => {
+  it('revocation refresh, organization deletions: the policy settings are read once per statement', async () => {
     const plan = await explain(
       mock
         .select({ at: organizationDeletions.accessRevokedAt })
