@@ -18,11 +18,11 @@
  * ratio is scoped ÷ owner of the medians, for the worst of the three statements (first page, deep page,
  * single read). `db.list_page_ms_1m` is the scoped list page's time (first and deep pages alike).
  */
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import * as schema from '../../src/db/schema.ts';
-import { afterCursor, encodeCursor, newestFirst } from '../../src/services/pagination.ts';
+import { afterCursor, encodeCursor } from '../../src/services/pagination.ts';
 import { atMost, type Results, report } from '../lib/results.ts';
 import { databaseUrl, postgresProblem, prepareDatabase } from '../lib/rls-data.ts';
 import { median, percentile, round } from '../lib/stats.ts';
@@ -46,7 +46,7 @@ export function listSql(organizationId: string, cursor: string | undefined): { s
     .select()
     .from(documents)
     .where(and(eq(documents.organizationId, organizationId), afterCursor(documents.createdAt, documents.id, cursor)))
-    .orderBy(...newestFirst(documents.createdAt, documents.id))
+    .orderBy(desc(documents.createdAt), desc(documents.id))
     .limit(LIMIT + 1)
     .toSQL();
 }

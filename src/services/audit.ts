@@ -4,12 +4,12 @@
  * audit insert selects from the statement's RETURNING rows, so there is an event exactly when there is
  * a change, and a failure leaves neither. Refusals are recorded by `tenant.ts`.
  */
-import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { AuditQuery } from '../contract/requests.ts';
 import { auditEvents } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
-import { afterCursor, newestFirst, pageOf } from './pagination.ts';
+import { afterCursor, pageOf } from './pagination.ts';
 import { defineAction, type TenantContext } from './tenant.ts';
 
 /**
@@ -90,7 +90,7 @@ export const listAuditEvents = defineAction({
             afterCursor(auditEvents.at, auditEvents.id, query.cursor),
           ),
         )
-        .orderBy(...newestFirst(auditEvents.at, auditEvents.id))
+        .orderBy(desc(auditEvents.at), desc(auditEvents.id))
         .limit(query.limit + 1),
     ]);
     const { page, nextCursor } = pageOf(rows, query.limit, (e) => ({ at: e.at, id: e.id }));

@@ -3,7 +3,7 @@
  * declares its permission; each write and its audit event are one statement, and every action is one
  * database round trip.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type * as z from 'zod';
 import type { CreateDocument, ListDocuments, UpdateDocument } from '../contract/requests.ts';
 import { documents } from '../db/schema.ts';
@@ -11,7 +11,7 @@ import { runScoped } from '../db/session.ts';
 import { Conflict, NotFound } from '../errors.ts';
 import { withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
-import { afterCursor, newestFirst, pageOf } from './pagination.ts';
+import { afterCursor, pageOf } from './pagination.ts';
 import { closeDocumentRoom } from './rooms.ts';
 import { defineAction } from './tenant.ts';
 
@@ -74,7 +74,7 @@ export const listDocuments = defineAction({
             afterCursor(documents.createdAt, documents.id, query.cursor),
           ),
         )
-        .orderBy(...newestFirst(documents.createdAt, documents.id))
+        .orderBy(desc(documents.createdAt), desc(documents.id))
         .limit(query.limit + 1),
     ]);
     const { page, nextCursor } = pageOf(rows, query.limit, (d) => ({ at: d.createdAt, id: d.id }));

@@ -1,13 +1,8 @@
 /**
  * Cursor pagination (newest first): an opaque cursor encodes the last row's `(timestamp, id)`, and the
  * next page continues strictly after it, so inserts during paging neither repeat nor skip rows.
- *
- * Shaped for the `(organization_id, <timestamp> desc, id desc)` indexes: the order is written `desc nulls
- * last` as drizzle's indexes are (Postgres' bare `desc` means nulls first, which no index here delivers,
- * so every page would read and sort all of the tenant's rows), and the keyset condition is one row
- * comparison, a single index condition for deep pages too.
  */
-import { type AnyColumn, type SQL, sql } from 'drizzle-orm';
+import { type AnyColumn, and, eq, lt, or, type SQL } from 'drizzle-orm';
 import { ValidationFailed } from '../errors.ts';
 import { UUID } from './ids.ts';
 
@@ -37,12 +32,7 @@ export function decodeCursor(cursor: string): { at: Date; id: string } {
 export function afterCursor(at: AnyColumn, id: AnyColumn, cursor: string | undefined): SQL | undefined {
   if (!cursor) return undefined;
   const last = decodeCursor(cursor);
-  return sql`(${at}, ${id}) < (${last.at.toISOString()}::timestamptz, ${last.id}::uuid)`;
-}
-
-/** Newest first, ties broken by id: the order of the pagination indexes. */
-export function newestFirst(at: AnyColumn, id: AnyColumn): [SQL, SQL] {
-  return [sql`${at} desc nulls last`, sql`${id} desc nulls last`];
+  return or(lt(at, last.at), and(eq(at, last.at), lt(id, last.id)));
 }
 
 /**

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseUrl, dropDatabase, postgresProblem, prepareDatabase } from '../../bench/lib/rls-data.ts';
 import { inline, listSql, readSql, scopeSql } from '../../bench/suites/rls.ts';
 import * as schema from '../../src/db/schema.ts';
-import { afterCursor, encodeCursor, newestFirst } from '../../src/services/pagination.ts';
+import { afterCursor, encodeCursor } from '../../src/services/pagination.ts';
 
 const DATABASE = `signet_plans_${process.pid}`;
 const problem = await postgresProblem();
@@ -130,7 +130,7 @@ describe.skipIf(problem !== null)(`row-level security plans${problem ? ` (skippe
                 afterCursor(auditEvents.at, auditEvents.id, undefined),
               ),
             )
-            .orderBy(...newestFirst(auditEvents.at, auditEvents.id))
+            .orderBy(desc(auditEvents.at), desc(auditEvents.id))
             .limit(51)
             .toSQL(),
         index: /^audit_events_org_page_idx$/,
