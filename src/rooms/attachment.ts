@@ -37,11 +37,6 @@ export interface Attachment {
   };
 }
 
-/** The actor a room admits: the verified token actor itself (a plain, JSON-safe value). */
-export function admittedFrom(actor: AdmittedActor): AdmittedActor {
-  return actor;
-}
-
 const isUuidLike = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 64;
 const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 

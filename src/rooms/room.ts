@@ -26,7 +26,6 @@ import {
   type Admission,
   type Attachment,
   actorTag,
-  admittedFrom,
   chainTags,
   readAttachment,
   roomView,
@@ -393,7 +392,7 @@ export class DocumentRoom extends DurableObject<Env> {
       if (this.#bySocket.get(member.ws) !== member) return;
       const renewed: Signet = {
         ...signet,
-        actor: admittedFrom(actor as typeof actor & { organizationId: string }),
+        actor: actor as typeof actor & { organizationId: string },
         expiresAt: Math.max(signet.expiresAt, actor.token.expiresAt),
       };
       member.ws.serializeAttachment({ signet: renewed } satisfies Attachment);

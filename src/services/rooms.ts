@@ -9,7 +9,7 @@ import { documents } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import type { Env } from '../env.ts';
 import { NotFound, TokenRevoked } from '../errors.ts';
-import { type Admission, admittedFrom } from '../rooms/attachment.ts';
+import type { Admission } from '../rooms/attachment.ts';
 import { CLOSE } from '../rooms/protocol.ts';
 import { resourceId } from './ids.ts';
 import { defineAction } from './tenant.ts';
@@ -31,7 +31,8 @@ export const joinRoom = defineAction({
     if (!rows[0]) throw new NotFound();
     const actor = ctx.actor as TokenActor & { organizationId: string };
     return {
-      actor: admittedFrom(actor),
+      // The verified token actor itself: a plain, JSON-safe value the room validates again on read.
+      actor,
       roomId: input.documentId,
       expiresAt: actor.token.expiresAt,
       subprotocol: input.subprotocol,

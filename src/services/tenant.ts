@@ -26,6 +26,7 @@ import { AuthenticationRequired, InsufficientPermissions, RateLimited } from '..
 import { log } from '../observability/log.ts';
 import { asTenantActor, can, type TenantActor } from '../policy/authorize.ts';
 import type { Permission } from '../policy/permissions.ts';
+import { UUID } from './ids.ts';
 
 export interface TenantContext extends Context<TenantActor> {
   readonly organizationId: string;
@@ -177,9 +178,6 @@ async function runHook<I, O>(
   }
 }
 
-/** Only a well-formed resource id is recorded: a refused caller can't write arbitrary strings into the trail. */
-const RESOURCE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 async function recordDenied<I, O>(
   ctx: TenantContext,
   definition: ActionDefinition<I, O>,
@@ -190,7 +188,8 @@ async function recordDenied<I, O>(
     const { success } = await limiter.limit({ key: `denied:${ctx.principal.type}:${ctx.principal.id}` });
     if (!success) throw new RateLimited(60, 'Too many refused attempts; retry later.');
   }
-  const resourceId = requested !== undefined && RESOURCE_ID.test(requested) ? requested.toLowerCase() : '*';
+  // Only a well-formed resource id is recorded: a refused caller can't write arbitrary strings into the trail.
+  const resourceId = requested !== undefined && UUID.test(requested) ? requested.toLowerCase() : '*';
   await runScoped(ctx.db, ctx.scope, [
     ctx.db.insert(auditEvents).values({
       organizationId: ctx.organizationId,

@@ -9,24 +9,6 @@ export const MAX_CLOCK_TOLERANCE_SECONDS = 30;
 /** Larger tokens are refused before any parsing: a real one is well under 1 KiB. */
 export const MAX_TOKEN_LENGTH = 4096;
 
-export interface ActorTokenClaims {
-  iss: string;
-  aud: string;
-  sub: string;
-  iat: number;
-  exp: number;
-  jti: string;
-  actor_type: 'user' | 'service' | 'agent';
-  /** Agent tokens only (RFC 8693 §4.1): the party acting for `sub`. */
-  act?: { sub: string; name: string };
-  org?: string;
-  role?: string;
-  scope?: string;
-  sid?: string;
-  /** Service tokens: the user id of the key's creator (the next link of the chain of grants). */
-  grantor?: string;
-}
-
 /**
  * Whether a token with this `exp` is expired at `now` (seconds), given the clock tolerance: the one
  * predicate the verifier and the verified-token cache share, so neither accepts what the other refuses.
