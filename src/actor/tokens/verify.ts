@@ -21,16 +21,16 @@
  *
  * Performance (`npm run bench`, `actor.verify_overhead_ratio`): this is jose's `jwtVerify` for our one
  * token shape, done directly on WebCrypto — the same checks in the same order, with jose's `typ`
- * normalisation and its base64url decoder for the signature (the JSON segments, canonical base64url
- * already, go through `atob`, with an ASCII fast path) — without the generic layers (key-type dispatch, JSON
- * serialization, unencoded payloads) that cost a verified token about a third of the signature check
- * itself. A validated protected-header segment is remembered per key set (every token of a key shares
- * it), so only the signature and the claims are new work for a new token.
+ * normalisation — without the generic layers (key-type dispatch, JSON serialization, unencoded payloads)
+ * that cost a verified token about a third of the signature check itself. The signature is decoded by
+ * `base64url.ts`'s loop straight from the token; the JSON segments, canonical base64url already, go
+ * through `atob`, with an ASCII fast path. A validated protected-header segment is remembered per key set
+ * (every token of a key shares it), so only the signature and the claims are new work for a new token.
  */
-import { base64url } from 'jose';
 import { InvalidToken, TokenExpired } from '../../errors.ts';
 import { isPermission, isRole, type Permission } from '../../policy/permissions.ts';
 import type { AgentActor, ServiceActor, TokenActor, UserActor } from '../actor.ts';
+import { decodeBase64url, isCanonicalBase64url } from './base64url.ts';
 import {
   ACTOR_TOKEN_TYPE,
   AGENT_SUBJECT_PREFIX,
@@ -51,7 +51,6 @@ export interface VerifyOptions {
 }
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The registered claims every actor token must carry (jose's `requiredClaims` plus `iss`/`aud`). */
 const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'iat', 'exp', 'jti'] as const;
@@ -66,8 +65,11 @@ const SIGNATURE: Record<ActorAlgorithm, { name: string; hash?: string }> = {
 const normalizeTyp = (typ: string) => (typ.includes('/') ? typ.toLowerCase() : `application/${typ.toLowerCase()}`);
 const EXPECTED_TYP = normalizeTyp(ACTOR_TOKEN_TYPE);
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the range is every byte above ASCII
-const NON_ASCII = /[^\x00-\x7f]/;
+/**
+ * Any character above ASCII. Spelled as one positive range: V8 scans for that several times faster than
+ * for the negated `[^\x00-\x7f]` (the same set), about 1 µs of a claim set's decoding in workerd.
+ */
+const NON_ASCII = /[\u0080-\uffff]/;
 const encoder = new TextEncoder();
 /** Validated protected-header segments → their key, per key set; bounded, since headers are attacker-chosen. */
 const knownHeaders = new WeakMap<ActorKeys, Map<string, VerificationKey>>();
@@ -85,11 +87,10 @@ export async function verifyActorToken(token: string, keys: ActorKeys, options: 
   const key = keyForHeader(token.slice(0, headerEnd), keys);
 
   // The signature, against the key's own algorithm, before anything in the payload is read.
+  const signature = decodeBase64url(token, payloadEnd + 1);
+  if (!signature) throw new InvalidToken();
   let valid = false;
-  const signatureSegment = token.slice(payloadEnd + 1);
-  if (!isCanonicalBase64url(signatureSegment)) throw new InvalidToken();
   try {
-    const signature = base64url.decode(signatureSegment);
     valid = await crypto.subtle.verify(
       SIGNATURE[key.alg],
       key.key,
@@ -130,19 +131,6 @@ function keyForHeader(segment: string, keys: ActorKeys): VerificationKey {
   }
   if (known.size < MAX_KNOWN_HEADERS) known.set(segment, key);
   return key;
-}
-
-/**
- * Whether an unpadded base64url segment (alphabet already checked by `COMPACT_JWS`) is the one canonical
- * spelling of its bytes (RFC 4648 §3.5): a length that is not 1 mod 4, and a last character whose unused
- * low bits — 4 of them after 2 leftover characters, 2 after 3 — are zero. O(1): no decoding.
- */
-function isCanonicalBase64url(segment: string): boolean {
-  const leftover = segment.length % 4;
-  if (leftover === 0) return true;
-  if (leftover === 1) return false;
-  const last = BASE64URL_ALPHABET.indexOf(segment[segment.length - 1]!);
-  return (last & (leftover === 2 ? 0b1111 : 0b11)) === 0;
 }
 
 /**
