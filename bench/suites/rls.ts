@@ -2,8 +2,9 @@
  * `db.rls_overhead_ratio`, `db.list_page_ms_1m`: row-level security at a million rows, on the machine's
  * PostgreSQL (a database of its own, `signet_bench_rls`; skipped, with one line, where none answers).
  *
- * Each statement is the SQL the service sends — built by the same drizzle expressions as
- * `services/documents.ts` (`drizzle.mock`, so nothing of the builder differs) — run three ways, one
+ * Each statement is the SQL the service sends — the list built by the same drizzle expressions as
+ * `services/documents.ts` (`drizzle.mock`, so nothing of the builder differs), the single read by the
+ * service's own `documentByIdSql` — run three ways, one
  * round trip each (the simple-query protocol, parameters inlined as literals, as a Neon HTTP batch is one
  * request):
  *
@@ -20,8 +21,10 @@
  */
 import { and, desc, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import * as schema from '../../src/db/schema.ts';
+import { documentByIdSql } from '../../src/services/document-statements.ts';
 import { afterCursor, encodeCursor } from '../../src/services/pagination.ts';
 import { atMost, type Results, report } from '../lib/results.ts';
 import { databaseUrl, postgresProblem, prepareDatabase } from '../lib/rls-data.ts';
@@ -40,6 +43,7 @@ const DEEP = 900;
 
 const { documents } = schema;
 const mock = drizzle.mock({ schema });
+const dialect = new PgDialect();
 
 export function listSql(organizationId: string, cursor: string | undefined): { sql: string; params: unknown[] } {
   return mock
@@ -52,11 +56,7 @@ export function listSql(organizationId: string, cursor: string | undefined): { s
 }
 
 export function readSql(organizationId: string, id: string): { sql: string; params: unknown[] } {
-  return mock
-    .select()
-    .from(documents)
-    .where(and(eq(documents.id, id), eq(documents.organizationId, organizationId)))
-    .toSQL();
+  return dialect.sqlToQuery(documentByIdSql(organizationId, id));
 }
 
 /** `$n` placeholders → literals, last first (so `$1` never matches the start of `$10`). */

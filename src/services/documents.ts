@@ -10,6 +10,7 @@ import { documents } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { Conflict, NotFound } from '../errors.ts';
 import { withAudit } from './audit.ts';
+import { DOCUMENT_COLUMNS, documentByIdSql } from './document-statements.ts';
 import { resourceId } from './ids.ts';
 import { afterCursor, pageOf } from './pagination.ts';
 import { closeDocumentRoom } from './rooms.ts';
@@ -31,8 +32,7 @@ function documentId(id: string): string {
   return resourceId(id);
 }
 
-const RETURNING = sql`returning id, id as "resourceId", title, body, visibility, version, created_by as "createdBy",
-  created_at as "createdAt", updated_at as "updatedAt"`;
+const RETURNING = sql`returning ${DOCUMENT_COLUMNS}, id as "resourceId"`;
 
 interface Row {
   id: string;
@@ -89,14 +89,10 @@ export const readDocument = defineAction({
   resourceId: (id: string) => id,
   async run(ctx, id: string) {
     const { db } = ctx;
-    const [rows] = await runScoped(db, ctx.scope, [
-      db
-        .select()
-        .from(documents)
-        .where(and(eq(documents.id, documentId(id)), eq(documents.organizationId, ctx.organizationId))),
-    ]);
-    if (!rows[0]) throw new NotFound();
-    return view(rows[0]);
+    const [result] = await runScoped(db, ctx.scope, [db.execute(documentByIdSql(ctx.organizationId, documentId(id)))]);
+    const row = result.rows[0] as unknown as Row | undefined;
+    if (!row) throw new NotFound();
+    return view(row);
   },
 });
 

@@ -24,15 +24,14 @@
  */
 /** @import { Env } from '../../../src/env.ts' */
 import { neon, neonConfig } from '@neondatabase/serverless';
-import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { jwk } from 'hono/jwk';
 import { loadActorKeys } from '../../../src/actor/tokens/keys.ts';
 import { signActorToken } from '../../../src/actor/tokens/sign.ts';
 import { openDatabase } from '../../../src/db/client.ts';
-import { documents } from '../../../src/db/schema.ts';
 import { runScoped } from '../../../src/db/session.ts';
 import { handleFetch } from '../../../src/http/app.ts';
+import { documentByIdSql } from '../../../src/services/document-statements.ts';
 
 const ISSUER = 'https://signet.bench';
 const AUDIENCE = 'signet-bench';
@@ -69,13 +68,17 @@ function answer(query) {
   }
   if (/from "?documents"?/.test(query)) {
     const list = /^select (.*?) from/s.exec(query)?.[1] ?? '';
-    const names = list.split(',').map((c) => (/"?(\w+)"?\s*$/.exec(c.trim())?.[1] ?? '').trim());
-    const fields = names.map((name) => ({ name, dataTypeID: name === 'version' ? INT4 : TEXT }));
+    // Each selected column as `"table"."column"`, `column` or `column as "alias"`.
+    const columns = list.split(',').map((c) => {
+      const [, source = '', alias] = /"?(\w+)"?(?:\s+as\s+"(\w+)")?\s*$/.exec(c.trim()) ?? [];
+      return { source, name: alias ?? source };
+    });
+    const fields = columns.map((c) => ({ name: c.name, dataTypeID: c.source === 'version' ? INT4 : TEXT }));
     return {
       fields,
       command: 'SELECT',
       rowCount: 1,
-      rows: [names.map((n) => documentRow[n] ?? null)],
+      rows: [columns.map((c) => documentRow[c.source] ?? null)],
       rowAsArray: true,
     };
   }
@@ -199,16 +202,16 @@ async function run(f, op, token) {
   if (op.app === 'session') {
     const db = openDatabase(f.env);
     const scope = { organizationId: ORGANIZATION, actorType: 'user', actorId: ORGANIZATION, userId: ORGANIZATION };
-    const where = and(eq(documents.id, DOCUMENT), eq(documents.organizationId, ORGANIZATION));
-    const [rows] = await runScoped(db, scope, [db.select().from(documents).where(where)]);
-    if (!rows[0]) throw new Error('session: no row');
+    const [result] = await runScoped(db, scope, [db.execute(documentByIdSql(ORGANIZATION, DOCUMENT))]);
+    if (!result.rows[0]) throw new Error('session: no row');
     return;
   }
   if (op.app === 'driver') {
     const sql = neon(DATABASE_URL);
     const [, rows] = await sql.transaction([
       sql`select set_config('role', 'signet_app', true), set_config('app.organization_id', ${ORGANIZATION}, true)`,
-      sql`select "id", "organization_id", "title", "body", "visibility", "version", "created_by", "created_at", "updated_at" from "documents" where ("documents"."id" = ${DOCUMENT} and "documents"."organization_id" = ${ORGANIZATION})`,
+      sql`select id, title, body, visibility, version, created_by as "createdBy", created_at as "createdAt",
+  updated_at as "updatedAt" from documents where id = ${DOCUMENT} and organization_id = ${ORGANIZATION}`,
     ]);
     if (!rows?.[0]) throw new Error('driver: no row');
     return;
