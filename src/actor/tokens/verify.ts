@@ -50,7 +50,8 @@ export interface VerifyOptions {
   now?: number;
 }
 
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** One segment of a compact JWS: base64url characters, at least one. */
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The registered claims every actor token must carry (jose's `requiredClaims` plus `iss`/`aud`). */
 const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'iat', 'exp', 'jti'] as const;
@@ -81,14 +82,20 @@ const MAX_KNOWN_HEADERS = 32;
  * actor.type // 'user' | 'service' | 'agent'
  */
 export async function verifyActorToken(token: string, keys: ActorKeys, options: VerifyOptions): Promise<TokenActor> {
-  if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) throw new InvalidToken();
+  // Structure first: three non-empty base64url segments. Each is checked once, by what reads it: a
+  // protected header we have validated before is the same string, a new one is checked by
+  // `keyForHeader`, the signature by its strict decoder (a third `.` included).
+  if (token.length > MAX_TOKEN_LENGTH) throw new InvalidToken();
   const headerEnd = token.indexOf('.');
   const payloadEnd = token.indexOf('.', headerEnd + 1);
+  if (headerEnd < 1 || payloadEnd < 0) throw new InvalidToken();
+  const payload = token.slice(headerEnd + 1, payloadEnd);
+  if (!SEGMENT.test(payload)) throw new InvalidToken();
+  const signature = decodeBase64url(token, payloadEnd + 1);
+  if (!signature) throw new InvalidToken();
   const key = keyForHeader(token.slice(0, headerEnd), keys);
 
   // The signature, against the key's own algorithm, before anything in the payload is read.
-  const signature = decodeBase64url(token, payloadEnd + 1);
-  if (!signature) throw new InvalidToken();
   let valid = false;
   try {
     valid = await crypto.subtle.verify(
@@ -102,7 +109,7 @@ export async function verifyActorToken(token: string, keys: ActorKeys, options: 
   }
   if (!valid) throw new InvalidToken();
 
-  const claims = decodeJsonObject(token.slice(headerEnd + 1, payloadEnd));
+  const claims = decodeJsonObject(payload);
   const tolerance = Math.max(
     0,
     Math.min(options.clockToleranceSeconds ?? MAX_CLOCK_TOLERANCE_SECONDS, MAX_CLOCK_TOLERANCE_SECONDS),
@@ -120,6 +127,7 @@ function keyForHeader(segment: string, keys: ActorKeys): VerificationKey {
   let known = knownHeaders.get(keys);
   const hit = known?.get(segment);
   if (hit) return hit;
+  if (!SEGMENT.test(segment)) throw new InvalidToken();
   const header = decodeJsonObject(segment);
   if (header.crit !== undefined || header.b64 !== undefined) throw new InvalidToken();
   const key = typeof header.kid === 'string' ? keys.verifying.get(header.kid) : undefined;
@@ -134,7 +142,8 @@ function keyForHeader(segment: string, keys: ActorKeys): VerificationKey {
 }
 
 /**
- * A canonical base64url segment holding a JSON object (jose: strict UTF-8, a top-level object). `atob`
+ * A canonical base64url segment (its alphabet checked by the caller: `atob` would also take `+`, `/`,
+ * `=` and whitespace) holding a JSON object (jose: strict UTF-8, a top-level object). `atob`
  * gives the bytes as a binary string; when they are all ASCII — every header and claim set Signet signs —
  * that string already is their UTF-8 text, so the byte array and the decoder are skipped (the costliest
  * part of decoding a claim set); any other byte goes through the strict decoder, as before.
