@@ -152,6 +152,8 @@ export async function benchRls(results: Results): Promise<void> {
     const perRun = { worst: [] as number[], first: [] as number[], deep: [] as number[], read: [] as number[] };
     const sessionShare: number[] = [];
     const policyShare: number[] = [];
+    const readSession: number[] = [];
+    const readPolicies: number[] = [];
     const listMs: number[] = [];
     for (let run = 0; run < runs; run++) {
       const samples = new Map<string, number[]>();
@@ -178,6 +180,8 @@ export async function benchRls(results: Results): Promise<void> {
       const sum = (way: Way) => kinds.reduce((s, k) => s + m(way, k), 0);
       sessionShare.push(sum('settings') / sum('owner'));
       policyShare.push(sum('scoped') / sum('settings'));
+      readSession.push(m('settings', 'read') / m('owner', 'read'));
+      readPolicies.push(m('scoped', 'read') / m('settings', 'read'));
     }
     const r = (values: number[]) => round(median(values), 3);
     results.addRuns(
@@ -186,7 +190,8 @@ export async function benchRls(results: Results): Promise<void> {
       'ratio',
       atMost(1.1),
       `runScoped's batch ÷ the owner's bare statement, worst of first page ${r(perRun.first)}, deep page (after ` +
-        `${DEEP}) ${r(perRun.deep)}, single read ${r(perRun.read)}; of which the session (begin, settings, commit) ` +
+        `${DEEP}) ${r(perRun.deep)}, single read ${r(perRun.read)} (its session ${r(readSession)}× and its role ` +
+        `switch with the policies ${r(readPolicies)}×); all three summed: the session (begin, settings, commit) ` +
         `${r(sessionShare)}× and the role switch with the policies ${r(policyShare)}×; ` +
         `${SHAPE.organizations.toLocaleString('en')} × ${SHAPE.documentsPerOrganization.toLocaleString('en')} documents, ` +
         `${targets.length} organizations a run`,
