@@ -21,6 +21,7 @@ import { systemActor } from '../actor/system.ts';
 import { MAX_LIFETIME_SECONDS } from '../actor/tokens/claims.ts';
 import { type Context, runInContext } from '../context.ts';
 import { openDatabase } from '../db/client.ts';
+import { maintenanceScope } from '../db/scopes.ts';
 import { runScoped } from '../db/session.ts';
 import type { Env } from '../env.ts';
 import { log } from '../observability/log.ts';
@@ -49,8 +50,7 @@ export async function runMaintenance(ctx: Context): Promise<MaintenanceChange[]>
   const { db } = ctx;
   const retentionDays = auditRetentionDays(ctx.env.AUDIT_RETENTION_DAYS);
   const tooOld: SQL = retentionDays === null ? sql`false` : sql`at < now() - make_interval(days => ${retentionDays})`;
-  const scope = { organizationId: null, actorType: 'system', actorId: actor.reason, maintenance: true };
-  const [result] = await runScoped(db, scope, [
+  const [result] = await runScoped(db, maintenanceScope(actor.reason), [
     db.execute(sql`with expired as (
         update jobs set result = null, updated_at = now()
         where result is not null and expires_at <= now()

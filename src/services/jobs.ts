@@ -16,7 +16,8 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { ActorRef } from '../actor/actor.ts';
 import type { Database } from '../db/client.ts';
-import { runScoped, type SessionScope } from '../db/session.ts';
+import { tenantScope } from '../db/scopes.ts';
+import { runScoped } from '../db/session.ts';
 import { type ErrorCode, NotFound } from '../errors.ts';
 import { LEASE_SECONDS } from '../jobs/retry-policy.ts';
 import { can } from '../policy/authorize.ts';
@@ -118,15 +119,6 @@ export type Claim =
   /** No such job for this actor (deleted with its organization, or a message that doesn't match it). */
   | { readonly state: 'missing' };
 
-function jobScope(job: JobHandle): SessionScope {
-  return {
-    organizationId: job.actor.organizationId,
-    actorType: job.actor.type,
-    actorId: job.actor.id,
-    userId: job.actor.type === 'user' ? job.actor.id : null,
-  };
-}
-
 /** The job's row, which must also name the referenced actor as its creator. */
 function ownRow(job: JobHandle): SQL {
   return sql`id = ${job.jobId} and organization_id = ${job.actor.organizationId}
@@ -135,7 +127,7 @@ function ownRow(job: JobHandle): SQL {
 
 export async function claimJob(job: JobHandle): Promise<Claim> {
   const { db } = job;
-  const [claimed, current] = await runScoped(db, jobScope(job), [
+  const [claimed, current] = await runScoped(db, tenantScope(job.actor), [
     db.execute(sql`update jobs set status = 'running', attempts = attempts + 1, updated_at = now()
       where ${ownRow(job)}
         and (status = 'queued'
@@ -154,7 +146,7 @@ export async function claimJob(job: JobHandle): Promise<Claim> {
 /** Back to queued after a transient failure of `attempt`, for the message's next delivery. */
 export async function releaseJob(job: JobHandle, attempt: number): Promise<void> {
   const { db } = job;
-  await runScoped(db, jobScope(job), [
+  await runScoped(db, tenantScope(job.actor), [
     db.execute(sql`update jobs set status = 'queued', updated_at = now()
       where ${ownRow(job)} and status = 'running' and attempts = ${attempt}`),
   ]);
@@ -172,7 +164,7 @@ export async function failJob(
   const guard =
     failure.attempt === null ? sql`status = 'queued'` : sql`status = 'running' and attempts = ${failure.attempt}`;
   const subject = { organizationId: job.actor.organizationId, principal: job.actor, requestId: job.requestId };
-  const [result] = await runScoped(db, jobScope(job), [
+  const [result] = await runScoped(db, tenantScope(job.actor), [
     db.execute(sql`with changed as (
         update jobs set status = 'failed', error_code = ${failure.code}, updated_at = now()
         where ${ownRow(job)} and ${guard}

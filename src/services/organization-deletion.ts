@@ -11,6 +11,7 @@
 import { sql } from 'drizzle-orm';
 import type { UserActor } from '../actor/actor.ts';
 import { organizationDeletions } from '../db/schema.ts';
+import { userScope } from '../db/scopes.ts';
 import { runScoped } from '../db/session.ts';
 import { Conflict, InsufficientPermissions, NotFound } from '../errors.ts';
 import { auditedCte } from './audit.ts';
@@ -223,8 +224,7 @@ export async function readWorkflow(
 ): Promise<WorkflowView> {
   resourceId(id);
   const { db, actor } = ctx;
-  const scope = { organizationId: null, userId: actor.id, actorType: 'user', actorId: actor.id };
-  const [rows] = await runScoped(db, scope, [
+  const [rows] = await runScoped(db, userScope(actor.id), [
     db
       .select()
       .from(organizationDeletions)

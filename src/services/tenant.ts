@@ -21,7 +21,8 @@ import { type Actor, onBehalfOfActor, principalOf } from '../actor/actor.ts';
 import { isActor, isGuestActor } from '../actor/guards.ts';
 import type { Context } from '../context.ts';
 import { auditEvents } from '../db/schema.ts';
-import { runScoped, type SessionScope } from '../db/session.ts';
+import { type SessionScope, tenantScope } from '../db/scopes.ts';
+import { runScoped } from '../db/session.ts';
 import { AuthenticationRequired, InsufficientPermissions, RateLimited } from '../errors.ts';
 import { log } from '../observability/log.ts';
 import { asTenantActor, can, type TenantActor } from '../policy/authorize.ts';
@@ -122,12 +123,7 @@ export function tenantContext(ctx: Context): TenantContext {
     organizationId,
     principal: principalOf(actor),
     onBehalfOf: onBehalfOfActor(actor),
-    scope: {
-      organizationId,
-      actorType: actor.type,
-      actorId: actor.id,
-      userId: actor.type === 'user' ? actor.id : null,
-    },
+    scope: tenantScope({ type: actor.type, id: actor.id, organizationId }),
   };
 }
 

@@ -12,7 +12,7 @@ import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from 'cloud
 import { NonRetryableError } from 'cloudflare:workflows';
 import { type Context, runInContext } from '../context.ts';
 import { openDatabase } from '../db/client.ts';
-import type { SessionScope } from '../db/session.ts';
+import { type SessionScope, tenantScope } from '../db/scopes.ts';
 import type { Env } from '../env.ts';
 import { rebuildActor } from '../jobs/rebuild-actor.ts';
 import { log } from '../observability/log.ts';
@@ -134,12 +134,7 @@ export class OrgDeletionWorkflow extends WorkflowEntrypoint<Env, DeletionParams>
       organizationId: params.owner.organizationId,
       principal: { type: 'user', id: params.owner.id },
       requestId: params.requestId,
-      scope: {
-        organizationId: params.owner.organizationId,
-        actorType: 'user',
-        actorId: params.owner.id,
-        userId: params.owner.id,
-      },
+      scope: tenantScope(params.owner),
     };
   }
 }
