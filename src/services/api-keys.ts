@@ -10,12 +10,12 @@ import { apiKeys } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { InsufficientPermissions, NotFound } from '../errors.ts';
 import { permissionsOfActor } from '../policy/authorize.ts';
+import { defineAction } from './action.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { hashApiKeySecret, newApiKeySecret } from './auth/api-key-secret.ts';
 import { resourceId } from './ids.ts';
 import { databaseNow, noteRevocation, revokedCte } from './revocations.ts';
 import { revokeInRooms } from './rooms.ts';
-import { defineAction } from './tenant.ts';
 
 export interface ApiKeyView {
   id: string;

@@ -2,15 +2,16 @@
  * The audit trail (SPEC §3): every mutation writes exactly one event in the same transaction as the
  * change — here, in the same statement: `withAudit` wraps a data-modifying statement in a CTE whose
  * audit insert selects from the statement's RETURNING rows, so there is an event exactly when there is
- * a change, and a failure leaves neither. Refusals are recorded by `tenant.ts`.
+ * a change, and a failure leaves neither. Refusals are recorded by `action.ts`.
  */
 import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { AuditQuery } from '../contract/requests.ts';
 import { auditEvents } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
+import { defineAction } from './action.ts';
 import { afterCursor, pageOf } from './pagination.ts';
-import { defineAction, type TenantContext } from './tenant.ts';
+import type { TenantContext } from './tenant.ts';
 
 /**
  * `change` must be an INSERT/UPDATE/DELETE … RETURNING with a `"resourceId"` column; the result is

@@ -16,11 +16,12 @@ import { runScoped } from '../db/session.ts';
 import { InsufficientPermissions, NotFound } from '../errors.ts';
 import { NEVER_DELEGATED } from '../policy/authorize.ts';
 import { type Permission, permissionsOf, type Role } from '../policy/permissions.ts';
+import { defineAction } from './action.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
 import { databaseNow, noteRevocation, revokedCte } from './revocations.ts';
 import { revokeInRooms } from './rooms.ts';
-import { defineAction, type TenantContext } from './tenant.ts';
+import type { TenantContext } from './tenant.ts';
 
 export interface DelegationView {
   id: string;

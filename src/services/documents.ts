@@ -9,11 +9,11 @@ import type { CreateDocument, ListDocuments, UpdateDocument } from '../contract/
 import { documents } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { Conflict, NotFound } from '../errors.ts';
+import { defineAction } from './action.ts';
 import { withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
 import { afterCursor, pageOf } from './pagination.ts';
 import { closeDocumentRoom } from './rooms.ts';
-import { defineAction } from './tenant.ts';
 
 export interface DocumentView {
   id: string;

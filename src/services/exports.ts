@@ -13,11 +13,11 @@ import { runScoped } from '../db/session.ts';
 import { InsufficientPermissions, NotFound } from '../errors.ts';
 import { exportMessage } from '../jobs/message.ts';
 import type { Permission } from '../policy/permissions.ts';
+import { defineAction } from './action.ts';
 import { withAudit } from './audit.ts';
 import { readDocument } from './documents.ts';
 import { resourceId } from './ids.ts';
 import { completeJob, failJob, JOB_COLUMNS, type JobRow, type JobView, jobView } from './jobs.ts';
-import { defineAction } from './tenant.ts';
 
 /** What the job needs of its rebuilt actor: starting an export, reading the document. */
 export const EXPORT_PERMISSIONS: readonly Permission[] = ['exports:create', 'documents:read'];

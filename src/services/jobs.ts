@@ -21,9 +21,10 @@ import { runScoped } from '../db/session.ts';
 import { type ErrorCode, NotFound } from '../errors.ts';
 import { LEASE_SECONDS } from '../jobs/retry-policy.ts';
 import { can } from '../policy/authorize.ts';
+import { defineAction } from './action.ts';
 import { type AuditOutcome, auditedCte, withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
-import { defineAction, type TenantContext } from './tenant.ts';
+import type { TenantContext } from './tenant.ts';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 

@@ -12,11 +12,12 @@ import { runScoped } from '../db/session.ts';
 import { Conflict, InsufficientPermissions, NotFound, ValidationFailed } from '../errors.ts';
 import { can } from '../policy/authorize.ts';
 import { isRole, type Role } from '../policy/permissions.ts';
+import { defineAction } from './action.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
 import { noteRevocation, revokedCte } from './revocations.ts';
 import { revokeInRooms } from './rooms.ts';
-import { defineAction, type TenantContext } from './tenant.ts';
+import type { TenantContext } from './tenant.ts';
 
 export interface MemberView {
   userId: string;

@@ -14,11 +14,12 @@ import { organizationDeletions } from '../db/schema.ts';
 import { userScope } from '../db/scopes.ts';
 import { runScoped } from '../db/session.ts';
 import { Conflict, InsufficientPermissions, NotFound } from '../errors.ts';
+import { defineAction } from './action.ts';
 import { auditedCte } from './audit.ts';
 import { resourceId } from './ids.ts';
 import { databaseNow, forgetRevocations, noteRevocation } from './revocations.ts';
 import { closeOrganizationRoomConnections } from './rooms.ts';
-import { defineAction, type TenantContext } from './tenant.ts';
+import type { TenantContext } from './tenant.ts';
 
 export const DELETION_STEPS = ['revoke-access', 'close-rooms', 'final-export', 'delete-data'] as const;
 export type DeletionStep = (typeof DELETION_STEPS)[number];
