@@ -23,20 +23,11 @@ import { runScoped } from '../db/session.ts';
 import { InsufficientPermissions, RateLimited } from '../errors.ts';
 import { log } from '../observability/log.ts';
 import { can } from '../policy/authorize.ts';
-import type { Permission } from '../policy/permissions.ts';
 import { UUID } from './ids.ts';
-import { type TenantContext, tenantContext } from './tenant.ts';
+import { type ActionIdentity, type TenantContext, tenantContext } from './tenant.ts';
 
-export interface ActionDefinition<I, O> {
-  /** The audit action, e.g. `documents.update`. */
-  readonly name: string;
-  /**
-   * The permission the action needs; `null` for what any actor of the organization may ask for itself
-   * (its own delegations), which the action's own rules then narrow.
-   */
-  readonly permission: Permission | null;
-  /** The audit resource type, e.g. `document`. */
-  readonly resource: string;
+/** An action: its identity (`name`, `permission`, `resource`; `tenant.ts`), its code and its hooks. */
+export interface ActionDefinition<I, O> extends ActionIdentity {
   /** The resource id for a denied event, when the input names one. */
   readonly resourceId?: (input: I) => string;
   run(ctx: TenantContext, input: I): Promise<O>;
@@ -72,7 +63,7 @@ export type Action<I, O> = ((ctx: Context, input: I) => Promise<O>) & { readonly
  */
 export function defineAction<I, O>(definition: ActionDefinition<I, O>): Action<I, O> {
   const action = async (ctx: Context, input: I): Promise<O> => {
-    const tenant = tenantContext(ctx);
+    const tenant = tenantContext(ctx, definition);
     let result: O;
     try {
       if (definition.permission !== null && !can(tenant.actor, definition.permission)) {
@@ -81,11 +72,11 @@ export function defineAction<I, O>(definition: ActionDefinition<I, O>): Action<I
       result = await definition.run(tenant, input);
     } catch (error) {
       if (error instanceof InsufficientPermissions) {
-        await recordDenied(tenant, definition, definition.resourceId?.(input));
+        await recordDenied(tenant, definition.resourceId?.(input));
       }
       throw error;
     }
-    const hooks = (definition.after ?? []).map((hook) => runHook(tenant, definition.name, hook, input, result));
+    const hooks = (definition.after ?? []).map((hook) => runHook(tenant, hook, input, result));
     if (hooks.length > 0) {
       const all = Promise.all(hooks);
       // Whatever is still running when the wait ends keeps going after the response, its errors reported.
@@ -109,13 +100,7 @@ async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer ?? null);
 }
 
-async function runHook<I, O>(
-  ctx: TenantContext,
-  action: string,
-  hook: AfterHook<I, O>,
-  input: I,
-  result: O,
-): Promise<void> {
+async function runHook<I, O>(ctx: TenantContext, hook: AfterHook<I, O>, input: I, result: O): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await hook(ctx, input, result);
@@ -125,7 +110,7 @@ async function runHook<I, O>(
         log({
           level: 'error',
           msg: `after-action hook ${hook.name || 'anonymous'} failed`,
-          action,
+          action: ctx.action.name,
           requestId: ctx.requestId,
           actor: ctx.principal,
           organizationId: ctx.organizationId,
@@ -138,11 +123,8 @@ async function runHook<I, O>(
   }
 }
 
-async function recordDenied<I, O>(
-  ctx: TenantContext,
-  definition: ActionDefinition<I, O>,
-  requested: string | undefined,
-): Promise<void> {
+/** The running action's `denied` event, naming the requested resource when its id is well formed. */
+async function recordDenied(ctx: TenantContext, requested: string | undefined): Promise<void> {
   const limiter = ctx.env.DENIED_RATE_LIMIT;
   if (limiter) {
     const { success } = await limiter.limit({ key: `denied:${ctx.principal.type}:${ctx.principal.id}` });
@@ -155,8 +137,8 @@ async function recordDenied<I, O>(
       organizationId: ctx.organizationId,
       actorType: ctx.principal.type,
       actorId: ctx.principal.id,
-      action: definition.name,
-      resourceType: definition.resource,
+      action: ctx.action.name,
+      resourceType: ctx.action.resource,
       resourceId,
       outcome: 'denied',
       requestId: ctx.requestId,

@@ -22,7 +22,7 @@ import { type ErrorCode, NotFound } from '../errors.ts';
 import { LEASE_SECONDS } from '../jobs/retry-policy.ts';
 import { can } from '../policy/authorize.ts';
 import { defineAction } from './action.ts';
-import { type AuditOutcome, auditedCte, withAudit } from './audit.ts';
+import { type AuditOutcome, auditedEventCte, withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
 import type { TenantContext } from './tenant.ts';
 
@@ -170,16 +170,19 @@ export async function failJob(
         update jobs set status = 'failed', error_code = ${failure.code}, updated_at = now()
         where ${ownRow(job)} and ${guard}
         returning id as "resourceId"
-      ), ${auditedCte(subject, failure.action, 'job', failure.outcome)}
+      ), ${auditedEventCte(subject, { action: failure.action, resource: 'job', outcome: failure.outcome })}
       select count(*)::int as n from changed`),
   ]);
   return (result.rows[0] as { n: number }).n > 0;
 }
 
-/** Succeeds the run `attempt` with its result, audited as `action` by the actor of `ctx`. True when it did. */
+/**
+ * Succeeds the run `attempt` with its result, audited as the running action (`exports.run`) by the actor
+ * of `ctx`. True when it did.
+ */
 export async function completeJob(
   ctx: TenantContext,
-  job: { jobId: string; attempt: number; action: string },
+  job: { jobId: string; attempt: number },
   result: unknown,
 ): Promise<boolean> {
   const { db } = ctx;
@@ -187,8 +190,6 @@ export async function completeJob(
     db.execute(
       withAudit(
         ctx,
-        job.action,
-        'job',
         sql`update jobs set status = 'succeeded', result = ${JSON.stringify(result)}::jsonb, error_code = null,
               expires_at = now() + make_interval(days => ${RESULT_TTL_DAYS}), updated_at = now()
             where id = ${job.jobId} and organization_id = ${ctx.organizationId}

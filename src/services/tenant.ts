@@ -12,6 +12,20 @@ import type { Context } from '../context.ts';
 import { type SessionScope, tenantScope } from '../db/scopes.ts';
 import { AuthenticationRequired, InsufficientPermissions } from '../errors.ts';
 import { asTenantActor, type TenantActor } from '../policy/authorize.ts';
+import type { Permission } from '../policy/permissions.ts';
+
+/** What an action is declared as (`defineAction`): the identity its audit events and log lines carry. */
+export interface ActionIdentity {
+  /** The audit action, e.g. `documents.update`. */
+  readonly name: string;
+  /**
+   * The permission the action needs; `null` for what any actor of the organization may ask for itself
+   * (its own delegations), which the action's own rules then narrow.
+   */
+  readonly permission: Permission | null;
+  /** The audit resource type, e.g. `document`. */
+  readonly resource: string;
+}
 
 export interface TenantContext extends Context<TenantActor> {
   readonly organizationId: string;
@@ -20,10 +34,12 @@ export interface TenantContext extends Context<TenantActor> {
   readonly principal: { readonly type: string; readonly id: string };
   /** Whom the principal acts for: an agent's delegating user; null otherwise (audit `onBehalfOf`). */
   readonly onBehalfOf: { readonly type: 'user'; readonly id: string } | null;
+  /** The action running on this context: its events are audited as its `name` and `resource`. */
+  readonly action: ActionIdentity;
 }
 
-/** The context of an actor acting in its organization; throws for anyone else. */
-export function tenantContext(ctx: Context): TenantContext {
+/** The context of an actor acting in its organization, running `action`; throws for anyone else. */
+export function tenantContext(ctx: Context, action: ActionIdentity): TenantContext {
   assertHasActor(ctx);
   const actor = asTenantActor(ctx.actor);
   if (!actor) {
@@ -38,6 +54,7 @@ export function tenantContext(ctx: Context): TenantContext {
     principal: principalOf(actor),
     onBehalfOf: onBehalfOfActor(actor),
     scope: tenantScope({ type: actor.type, id: actor.id, organizationId }),
+    action,
   };
 }
 
