@@ -15,7 +15,7 @@
  * queue (`signet-jobs-dlq`), which keeps it.
  */
 import * as z from 'zod';
-import { type Context, runInContext } from '../context.ts';
+import { createContext, runInContext } from '../context.ts';
 import { openDatabase } from '../db/client.ts';
 import type { Env } from '../env.ts';
 import { clientErrorCode, InsufficientPermissions, isPermanentFailure, ValidationFailed } from '../errors.ts';
@@ -104,16 +104,12 @@ async function runClaimed(job: JobHandle, attempt: number, input: unknown, env: 
     for (const permission of EXPORT_PERMISSIONS) {
       if (!can(actor, permission)) throw new InsufficientPermissions(permission);
     }
-    const ctx: Context = {
-      actor,
-      requestId: job.requestId,
-      env,
-      db: job.db,
-      waitUntil: (promise) => exec.waitUntil(promise),
-    };
+    const ctx = createContext({ actor, requestId: job.requestId, env, db: job.db, exec });
     const run = { jobId: job.jobId, attempt, documentId: exported.data.documentId };
-    const finished = await runInContext(ctx, () => runExport(ctx, run));
-    if (!finished) log({ level: 'warn', msg: 'job was taken over by another run', jobId: job.jobId, attempt });
+    await runInContext(ctx, async () => {
+      const finished = await runExport(ctx, run);
+      if (!finished) log({ level: 'warn', msg: 'job was taken over by another run', jobId: job.jobId, attempt });
+    });
   } catch (error) {
     if (!isPermanentFailure(error)) throw error;
     const code = clientErrorCode(error);

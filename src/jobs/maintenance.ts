@@ -19,8 +19,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { SystemActor } from '../actor/actor.ts';
 import { systemActor } from '../actor/system.ts';
 import { MAX_LIFETIME_SECONDS } from '../actor/tokens/claims.ts';
-import { type Context, runInContext } from '../context.ts';
-import { openDatabase } from '../db/client.ts';
+import { type Context, createContext, runInContext } from '../context.ts';
 import { maintenanceScope } from '../db/scopes.ts';
 import { runScoped } from '../db/session.ts';
 import type { Env } from '../env.ts';
@@ -101,19 +100,17 @@ export function auditRetentionDays(value: string | undefined): number | null {
   return null;
 }
 
-/** The Worker's `scheduled` handler: maintenance as `systemActor('maintenance')`. */
+/**
+ * The Worker's `scheduled` handler: maintenance as `systemActor('maintenance')`; its lines name that
+ * actor (`{ type: 'system', id: 'maintenance' }`) and the run's request id through the context.
+ */
 export async function handleScheduled(_controller: ScheduledController, env: Env, exec: ExecutionContext) {
-  const ctx: Context = {
-    actor: systemActor('maintenance'),
-    requestId: crypto.randomUUID(),
-    env,
-    db: openDatabase(env),
-    waitUntil: (promise) => exec.waitUntil(promise),
-  };
-  const changes = await runInContext(ctx, () => runMaintenance(ctx));
-  const actor = { type: 'system', id: 'maintenance' };
-  log({ level: 'info', msg: 'maintenance ran', requestId: ctx.requestId, actor, count: changes.length });
-  for (const { organizationId, action, count } of changes) {
-    log({ level: 'info', msg: 'maintenance changed', requestId: ctx.requestId, actor, organizationId, action, count });
-  }
+  const ctx = createContext({ actor: systemActor('maintenance'), env, exec });
+  await runInContext(ctx, async () => {
+    const changes = await runMaintenance(ctx);
+    log({ level: 'info', msg: 'maintenance ran', count: changes.length });
+    for (const { organizationId, action, count } of changes) {
+      log({ level: 'info', msg: 'maintenance changed', organizationId, action, count });
+    }
+  });
 }

@@ -10,7 +10,7 @@
  */
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from 'cloudflare:workers';
 import { NonRetryableError } from 'cloudflare:workflows';
-import { type Context, runInContext } from '../context.ts';
+import { type Context, createContext, runInContext } from '../context.ts';
 import { openDatabase } from '../db/client.ts';
 import { type SessionScope, tenantScope } from '../db/scopes.ts';
 import type { Env } from '../env.ts';
@@ -105,13 +105,13 @@ export class OrgDeletionWorkflow extends WorkflowEntrypoint<Env, DeletionParams>
       const owner = await rebuildActor(bookkeeping.db, params.owner, {
         jti: `${params.deletionId}:${name}:${attempt}`,
       });
-      const ctx: Context = {
+      const ctx = createContext({
         actor: owner,
         requestId: params.requestId,
         env: this.env,
         db: bookkeeping.db,
-        waitUntil: (promise) => this.ctx.waitUntil(promise),
-      };
+        exec: this.ctx,
+      });
       await runInContext(ctx, () => action(ctx, params.deletionId));
     } catch (error) {
       const code = clientErrorCode(error);
