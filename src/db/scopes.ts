@@ -7,7 +7,7 @@
  * A scope can only be made by the constructors here: `SessionScope` carries a brand that no object
  * literal has, so a hand-written scope elsewhere is a type error, and adding a mode means adding a
  * constructor to this file. It knows scopes, not policies: callers decide who may use which (the
- * system actor's modes are checked by `policy/bootstrap.ts` before they are asked for).
+ * system actor's modes are checked by `policy/system-actions.ts` before they are asked for).
  */
 
 declare const brand: unique symbol;

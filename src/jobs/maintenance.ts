@@ -24,7 +24,7 @@ import { maintenanceScope } from '../db/scopes.ts';
 import { runScoped } from '../db/session.ts';
 import type { Env } from '../env.ts';
 import { log } from '../observability/log.ts';
-import { assertSystemAction } from '../policy/bootstrap.ts';
+import { assertSystemAction } from '../policy/system-actions.ts';
 import { ABANDONED_AFTER_HOURS } from './retry-policy.ts';
 
 /** Revocations older than this can't refuse any token still alive (twice the longest lifetime). */

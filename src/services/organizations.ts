@@ -11,7 +11,7 @@ import type { Context } from '../context.ts';
 import type { CreateOrganization } from '../contract/requests.ts';
 import { bootstrapScope } from '../db/scopes.ts';
 import { runScoped } from '../db/session.ts';
-import { assertSystemAction } from '../policy/bootstrap.ts';
+import { assertSystemAction } from '../policy/system-actions.ts';
 import { assertHasActor } from './tenant.ts';
 
 export async function createOrganization(ctx: Context<UserActor>, input: z.infer<typeof CreateOrganization>) {
