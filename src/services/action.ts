@@ -23,7 +23,7 @@ import { runScoped } from '../db/session.ts';
 import { InsufficientPermissions, RateLimited } from '../errors.ts';
 import { log } from '../observability/log.ts';
 import { can } from '../policy/authorize.ts';
-import { UUID } from './ids.ts';
+import { UUID } from '../uuid.ts';
 import { type ActionIdentity, type TenantContext, tenantContext } from './tenant.ts';
 
 /** An action: its identity (`name`, `permission`, `resource`; `tenant.ts`), its code and its hooks. */
