@@ -1,14 +1,14 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
-import type * as S from '../../src/contract/schemas.ts';
-import { ROUTES } from '../../src/http/routes.ts';
-import type { ApiKeyView } from '../../src/services/api-keys.ts';
-import type { AuditEventView } from '../../src/services/audit.ts';
-import type { DocumentView } from '../../src/services/documents.ts';
-import { type JobView, readJob } from '../../src/services/jobs.ts';
-import type { MemberView } from '../../src/services/members.ts';
-import type { WorkflowView } from '../../src/services/organization-deletion.ts';
-import { call } from '../support/http.ts';
+import type * as S from '../../../src/contract/schemas.ts';
+import { ROUTES } from '../../../src/http/routes.ts';
+import type { ApiKeyView } from '../../../src/services/api-keys.ts';
+import type { AuditEventView } from '../../../src/services/audit.ts';
+import type { DocumentView } from '../../../src/services/documents.ts';
+import { type JobView, readJob } from '../../../src/services/jobs.ts';
+import type { MemberView } from '../../../src/services/members.ts';
+import type { WorkflowView } from '../../../src/services/organization-deletion.ts';
+import { call } from '../../support/http.ts';
 
 describe('GET /openapi.json', () => {
   it("describes every entry of the route table: its success and error statuses, and its action's permission", async () => {
