@@ -1,6 +1,6 @@
 /**
  * Organization deletion (SPEC §3): `DELETE /v1/orgs/current` records the deletion and starts a durable
- * workflow (`workflows/org-deletion.ts`) whose every step is one of the actions below, run as the
+ * workflow (`workflows/organization-deletion.ts`) whose every step is one of the actions below, run as the
  * initiating owner — rebuilt from an actor reference at that step, checked against `org:delete` by the
  * same policy as any request, and audited as that owner. The system actor performs none of them.
  *
