@@ -31,6 +31,7 @@ import { jwk } from 'hono/jwk';
 import { loadActorKeys } from '../../../src/actor/tokens/keys.ts';
 import { signActorToken } from '../../../src/actor/tokens/sign.ts';
 import { openDatabase } from '../../../src/db/client.ts';
+import { tenantScope } from '../../../src/db/scopes.ts';
 import { runScoped } from '../../../src/db/session.ts';
 import { handleFetch } from '../../../src/http/app.ts';
 import { documentByIdSql } from '../../../src/services/document-statements.ts';
@@ -215,7 +216,7 @@ const operations = {
 async function run(f, op, token) {
   if (op.app === 'session') {
     const db = openDatabase(f.env);
-    const scope = { organizationId: ORGANIZATION, actorType: 'user', actorId: ORGANIZATION, userId: ORGANIZATION };
+    const scope = tenantScope({ type: 'user', id: ORGANIZATION, organizationId: ORGANIZATION });
     const [result] = await runScoped(db, scope, [db.execute(documentByIdSql(ORGANIZATION, DOCUMENT))]);
     if (!result.rows[0]) throw new Error('session: no row');
     return;

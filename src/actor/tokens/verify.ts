@@ -29,6 +29,7 @@
  */
 import { InvalidToken, TokenExpired } from '../../errors.ts';
 import { isPermission, isRole, type Permission } from '../../policy/permissions.ts';
+import { UUID } from '../../uuid.ts';
 import type { AgentActor, ServiceActor, TokenActor, UserActor } from '../actor.ts';
 import { decodeBase64url, isCanonicalBase64url } from './base64url.ts';
 import {
@@ -52,7 +53,6 @@ export interface VerifyOptions {
 
 /** One segment of a compact JWS: base64url characters, at least one. */
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The registered claims every actor token must carry (jose's `requiredClaims` plus `iss`/`aud`). */
 const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'iat', 'exp', 'jti'] as const;
 /** An agent's name is a label for people: short. */
