@@ -1,6 +1,6 @@
 /**
  * The documents' SQL that more than the service reads: the single read, whose plan
- * `test/node/rls-plans.test.ts` checks and whose cost `npm run bench` times (`db.rls_overhead_ratio`),
+ * `test/tooling/rls-plans.test.ts` checks and whose cost `npm run bench` times (`db.rls_overhead_ratio`),
  * exactly as `services/documents.ts` sends it. Statements only (drizzle's `sql`, no database, no actor),
  * so the Node-side tooling imports it as it is.
  */
