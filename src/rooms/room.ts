@@ -56,7 +56,7 @@ import {
   type ServerFrame,
   SUBPROTOCOL,
 } from './protocol.ts';
-import { FROM_DATABASE, type SaveCapture, SharedDocument } from './shared-document.ts';
+import { type SaveCapture, SharedDocument } from './shared-document.ts';
 import {
   type AwarenessEntry,
   decodeYjsFrame,
