@@ -3,7 +3,8 @@
  * awareness entries — each bound to one connection and stamped with that connection's actor.
  *
  * Owns: the binding (a connection speaks for the first Yjs client id it sends awareness for, and only for
- * it; a client id already bound to another connection is refused), stamping (`signet` is set to the
+ * it; a client id already bound to another connection is refused), echoes (a stock provider sends back the
+ * states it receives: an entry no newer than the room's is not a change, and is ignored), stamping (`signet` is set to the
  * connection's actor view, every other field passes through), and the room's current states for a
  * joining socket. States live in memory and in each connection's attachment, so they survive hibernation.
  *
@@ -43,10 +44,16 @@ export class RoomAwareness {
    * first entry). Applies it when it is accepted.
    */
   stamp(connectionId: string, bound: number | undefined, sent: AwarenessEntry, view: RoomActorView): Stamped {
-    if (bound !== undefined && sent.clientId !== bound) return { ok: false, reason: 'other-client' };
     const holder = this.#entries.get(sent.clientId);
-    if (holder && holder.connectionId !== connectionId) return { ok: false, reason: 'taken' };
+    if (holder && holder.connectionId !== connectionId) {
+      // Stock providers (y-websocket) send back every state they receive, at the clock they received
+      // it: an echo changes nothing and is ignored; only a newer entry for another connection is refused.
+      return sent.clock <= holder.entry.clock ? { ok: false, reason: 'stale' } : { ok: false, reason: 'taken' };
+    }
     if (holder && sent.clock <= holder.entry.clock) return { ok: false, reason: 'stale' };
+    // The echo of a removal the room announced itself: nothing to remove, nothing to bind.
+    if (!holder && sent.state === 'null') return { ok: false, reason: 'stale' };
+    if (bound !== undefined && sent.clientId !== bound) return { ok: false, reason: 'other-client' };
     let state: string;
     if (sent.state === 'null') {
       state = 'null';

@@ -252,6 +252,9 @@ describe('awareness, stamped by the room', () => {
     encoding.writeVarUint8Array(encoder, awarenessProtocol.encodeAwarenessUpdate(forged, [forged.clientID]));
     viewer.peer.sendRaw(encoding.toUint8Array(encoder));
     await viewer.client.next((f) => f.type === 'error' && f.code === 'VALIDATION_FAILED');
+    // The echoes a stock provider sends back (every state it received) were not refused: only the forgery was.
+    expect(errors(viewer.client)).toEqual(['VALIDATION_FAILED']);
+    expect(errors(editor.client)).toEqual([]);
     const still = editor.peer.awareness.getStates().get(editor.peer.doc.clientID) as Record<string, unknown>;
     expect(still.name).toBe('Ed');
     forged.destroy();

@@ -55,8 +55,8 @@ export function yjsPeer(client: RoomClient, options: { send?: boolean } = {}): Y
     syncProtocol.writeUpdate(encoder, update);
     send(encoding.toUint8Array(encoder));
   });
-  awareness.on('update', ({ added, updated, removed }: Record<string, number[]>, origin: unknown) => {
-    if (origin === 'room') return;
+  // Exactly as y-websocket's provider does: every change is sent, remote ones received from the room included.
+  awareness.on('update', ({ added, updated, removed }: Record<string, number[]>) => {
     const changed = [...added!, ...updated!, ...removed!];
     const encoder = encoding.createEncoder();
     encoding.writeVarUint(encoder, MESSAGE_AWARENESS);
