@@ -130,7 +130,12 @@ describe('the @signet/client package', () => {
       },
     );
     const checked = typecheck(dir);
-    expect(checked.status, checked.stdout + checked.stderr).toBe(0);
+    // Yjs's own declarations name DOM types (YXmlFragment#toDOM), which a project without the DOM lib lacks:
+    // every Yjs user there sees these. Nothing else may fail — the client's declarations least of all.
+    const errors = (checked.stdout + checked.stderr).split('\n').filter((line) => / error TS\d+/.test(line));
+    const yjsDomOnly =
+      /^node_modules\/yjs\/dist\/src\/types\/YXml\w+\.d\.ts\(\d+,\d+\): error TS(2304|2552): Cannot find name '(Document|Node|Element|Text|self)'/;
+    expect(errors.filter((line) => !yjsDomOnly.test(line))).toEqual([]);
     // It runs, too: nothing listens on port 9, so the typed error comes back.
     const ran = spawnSync(process.execPath, [join(dir, 'main.ts')], { cwd: dir, encoding: 'utf8' });
     expect(ran.stderr).toBe('');

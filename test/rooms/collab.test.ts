@@ -244,7 +244,8 @@ describe('awareness, stamped by the room', () => {
     // The viewer forges an entry for the editor's client id: dropped, answered VALIDATION_FAILED.
     const forged = new awarenessProtocol.Awareness(new Y.Doc());
     forged.clientID = editor.peer.doc.clientID;
-    forged.setLocalState({ name: 'not Ed' });
+    // Newer than the editor's own state (an entry at the room's clock would be an echo, ignored).
+    for (let i = 0; i < 5; i++) forged.setLocalState({ name: 'not Ed' });
     viewer.peer.awareness.setLocalState({ name: 'Vi' }); // binds the viewer to its own id first
     await eventually(() => editor.peer.awareness.getStates().has(viewer.peer.doc.clientID));
     const encoder = encoding.createEncoder();
