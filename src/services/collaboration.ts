@@ -14,6 +14,7 @@ import type { Database } from '../db/client.ts';
 import { documents } from '../db/schema.ts';
 import { runScoped, type SessionScope } from '../db/session.ts';
 import type { Env } from '../env.ts';
+import type { TenantContext } from './tenant.ts';
 
 /** Who made a change, as the audit trail names them. */
 export interface Editor {
@@ -106,4 +107,21 @@ export async function saveRoomBody(db: Database, save: RoomSave): Promise<SaveRe
  */
 export async function pushBodyToRoom(env: Env, documentId: string, stored: StoredBody): Promise<void> {
   await env.ROOMS.get(env.ROOMS.idFromName(documentId)).mergeBody(stored.body, stored.version);
+}
+
+/** Rooms told at once when an organization's documents are forgotten (each is one RPC). */
+const FORGET_IN_FLIGHT = 16;
+
+/** Every document of the organization: its room closes what is open and deletes its Yjs state. Idempotent. */
+export async function forgetRoomDocuments(ctx: TenantContext): Promise<void> {
+  const [rows] = await runScoped(ctx.db, ctx.scope, [
+    ctx.db.select({ id: documents.id }).from(documents).where(eq(documents.organizationId, ctx.organizationId)),
+  ]);
+  for (let i = 0; i < rows.length; i += FORGET_IN_FLIGHT) {
+    await Promise.all(
+      rows
+        .slice(i, i + FORGET_IN_FLIGHT)
+        .map((row) => ctx.env.ROOMS.get(ctx.env.ROOMS.idFromName(row.id)).deleteDocument()),
+    );
+  }
 }

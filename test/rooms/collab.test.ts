@@ -206,6 +206,17 @@ describe('a collaborative document', () => {
     await eventually(() => editor.peer.text.toString() === final.body);
   });
 
+  it("forgets a deleted document's Yjs state", async () => {
+    const doc = await createDoc(t.tokens.owner, { body: 'secret text' });
+    const editor = await join(doc.id, t.tokens.editor);
+    expect((await room(doc.id).documentState())?.body).toBe('secret text');
+    expect((await call('DELETE', `/v1/documents/${doc.id}`, { token: t.tokens.owner })).status).toBe(204);
+    expect((await withTimeout(editor.client.closed, 5000, 'close')).code).toBe(4003);
+    expect(await room(doc.id).documentState()).toBeNull();
+    await evictDurableObject(room(doc.id));
+    expect(await room(doc.id).documentState()).toBeNull();
+  });
+
   it('applies nothing a socket sends after its 4003', async () => {
     const t2 = await createTenant();
     const doc2 = await createDoc(t2.tokens.owner, { body: 'kept' });
