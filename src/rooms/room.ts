@@ -29,7 +29,7 @@ import { openDatabase } from '../db/client.ts';
 import type { Env } from '../env.ts';
 import { log } from '../observability/log.ts';
 import { can } from '../policy/authorize.ts';
-import { type Editor, readStoredBody, saveRoomBody } from '../services/collaboration.ts';
+import { readStoredBody, saveRoomBody } from '../services/collaboration.ts';
 import { resolveBearer } from '../services/resolve-bearer.ts';
 import {
   type Admission,
@@ -56,7 +56,7 @@ import {
   type ServerFrame,
   SUBPROTOCOL,
 } from './protocol.ts';
-import { type SaveCapture, SharedDocument } from './shared-document.ts';
+import { type Editor, type SaveCapture, SharedDocument } from './shared-document.ts';
 import {
   type AwarenessEntry,
   decodeYjsFrame,
@@ -650,15 +650,17 @@ export class DocumentRoom extends DurableObject<Env> {
   }
 
   /**
-   * An update or a sync step 2: gate before — nothing new is not a write; otherwise `documents:write`
-   * from the restored actor and the caps, all before any of it is applied, stored or broadcast.
+   * An update or a sync step 2: gate before — `documents:write` from the restored actor (for anyone else,
+   * a frame that brings nothing new is not a write and is ignored) and the caps, all before any of it is
+   * applied, stored or broadcast. (An editor's no-op update is applied as it is: Yjs changes nothing.)
    */
   #write(member: Member, shared: SharedDocument, update: Uint8Array): void {
     const actor = websocketActor(member.signet);
     let refusal: ReturnType<SharedDocument['refusal']>;
     try {
-      if (shared.bringsNothing(update)) return;
       if (!can(actor, 'documents:write')) {
+        // Nothing new (a viewer's provider answering the room's sync step 1) is not a write.
+        if (shared.bringsNothing(update)) return;
         this.#strike(member, 'INSUFFICIENT_PERMISSIONS', 'Editing needs documents:write.');
         return;
       }

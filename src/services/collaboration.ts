@@ -14,13 +14,8 @@ import type { Database } from '../db/client.ts';
 import { documents } from '../db/schema.ts';
 import { runScoped, type SessionScope } from '../db/session.ts';
 import type { Env } from '../env.ts';
+import type { Editor } from '../rooms/shared-document.ts';
 import type { TenantContext } from './tenant.ts';
-
-/** Who made a change, as the audit trail names them. */
-export interface Editor {
-  readonly principal: { readonly type: string; readonly id: string };
-  readonly onBehalfOf: { readonly type: 'user'; readonly id: string } | null;
-}
 
 export interface StoredBody {
   readonly body: string;
