@@ -27,6 +27,7 @@ import * as Y from 'yjs';
 import { chainOf, onBehalfOfActor, principalOf } from '../actor/actor.ts';
 import { openDatabase } from '../db/client.ts';
 import type { Env } from '../env.ts';
+import { clientErrorCode } from '../errors.ts';
 import { log } from '../observability/log.ts';
 import { can } from '../policy/authorize.ts';
 import { readStoredBody, saveRoomBody } from '../services/collaboration.ts';
@@ -506,7 +507,8 @@ export class DocumentRoom extends DurableObject<Env> {
       const next = this.#expiry.next(this.#isLive);
       if (next) await this.#scheduleAlarm(next.at);
     } catch (error) {
-      const code = (error as { code?: string }).code ?? 'INVALID_TOKEN';
+      // Only a domain error's own code reaches the client (never a SQLSTATE or a runtime's).
+      const code = clientErrorCode(error);
       send(member.ws, {
         type: 'error',
         code,

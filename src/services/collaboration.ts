@@ -12,7 +12,8 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { documents } from '../db/schema.ts';
-import { runScoped, type SessionScope } from '../db/session.ts';
+import { tenantScope } from '../db/scopes.ts';
+import { runScoped } from '../db/session.ts';
 import type { Env } from '../env.ts';
 import type { Editor } from '../rooms/shared-document.ts';
 import type { TenantContext } from './tenant.ts';
@@ -28,13 +29,8 @@ export type SaveResult =
   | { readonly kind: 'missing' };
 
 /** The session of a room's work in its organization, named after the actor it acts for. */
-function roomScope(organizationId: string, actor: { type: string; id: string }): SessionScope {
-  return {
-    organizationId,
-    actorType: actor.type,
-    actorId: actor.id,
-    userId: actor.type === 'user' ? actor.id : null,
-  };
+function roomScope(organizationId: string, actor: { type: string; id: string }) {
+  return tenantScope({ type: actor.type, id: actor.id, organizationId });
 }
 
 /** The document's body and version, read as `actor` (who is joining); null when it no longer exists. */
