@@ -84,6 +84,8 @@ interface Member {
   readonly presence: PresenceEntry;
   /** Its Yjs awareness: the client id it is bound to and its latest stamped state. */
   awareness: ConnectionAwareness | undefined;
+  /** Whom its edits are audited as, made at its first edit (the actor never changes on a connection). */
+  editor?: Editor;
 }
 
 const encoder = new TextEncoder();
@@ -679,9 +681,9 @@ export class DocumentRoom extends DurableObject<Env> {
       this.#strike(member, refusal, 'The Yjs update builds on changes this room never received.');
       return;
     }
-    const editor: Editor = { principal: principalOf(actor), onBehalfOf: onBehalfOfActor(actor) };
+    member.editor ??= { principal: principalOf(actor), onBehalfOf: onBehalfOfActor(actor) };
     try {
-      shared.apply(update, member, editor);
+      shared.apply(update, member, member.editor);
     } catch {
       this.#strike(member, 'VALIDATION_FAILED', 'The Yjs update is malformed.');
       return;

@@ -76,11 +76,14 @@ export class SharedDocument {
     this.doc = doc;
     this.#base = base;
     doc.on('update', (update: Uint8Array) => {
-      const editor = this.#editor ? JSON.stringify(this.#editor) : null;
-      const row = this.#sql
-        .exec<{ seq: number }>('insert into yjs_updates (data, editor) values (?, ?) returning seq', update, editor)
-        .one();
-      this.#lastSeq = row.seq;
+      const seq = this.#lastSeq + 1;
+      this.#sql.exec(
+        'insert into yjs_updates (seq, data, editor) values (?, ?, ?)',
+        seq,
+        update,
+        editorJson(this.#editor),
+      );
+      this.#lastSeq = seq;
       this.#storedBytes += update.byteLength;
     });
   }
@@ -286,6 +289,19 @@ interface BaseRow {
   body: string;
   savedSeq: number;
   snapshot: Uint8Array;
+}
+
+/** Each editor's JSON, made once (the room keeps one `Editor` per connection). */
+const editorJsons = new WeakMap<Editor, string>();
+
+function editorJson(editor: Editor | null): string | null {
+  if (!editor) return null;
+  let json = editorJsons.get(editor);
+  if (json === undefined) {
+    json = JSON.stringify(editor);
+    editorJsons.set(editor, json);
+  }
+  return json;
 }
 
 function migrate(sql: Sql): void {
