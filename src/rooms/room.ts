@@ -68,7 +68,8 @@ import {
   MAX_BINARY_BYTES,
 } from './yjs-frames.ts';
 
-type Signet = Attachment['signet'];
+/** What the room knows of one connection (the framework's part of its attachment). */
+type Connection = Attachment['signet'];
 
 interface Limits {
   tokens: number;
@@ -79,7 +80,7 @@ interface Limits {
 /** An open connection as the index holds it. */
 interface Member {
   readonly ws: WebSocket;
-  signet: Signet;
+  signet: Connection;
   /** `{"connectionId":…,"actor":…}`, serialized once at the join. */
   readonly presence: PresenceEntry;
   /** Its Yjs awareness: the client id it is bound to and its latest stamped state. */
@@ -182,7 +183,7 @@ export class DocumentRoom extends DurableObject<Env> {
     if (!shared) return new Response(null, { status: 404 });
     const wasEmpty = index.size === 0;
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    const signet: Signet = {
+    const signet: Connection = {
       v: 2,
       connectionId: crypto.randomUUID(),
       roomId: admission.roomId,
@@ -370,7 +371,7 @@ export class DocumentRoom extends DurableObject<Env> {
     return this.#byId;
   }
 
-  #add(ws: WebSocket, signet: Signet): Member {
+  #add(ws: WebSocket, signet: Connection): Member {
     const member: Member = { ws, signet, presence: presenceEntry(signet), awareness: undefined };
     this.#byId!.set(signet.connectionId, member);
     this.#bySocket.set(ws, member);
@@ -498,7 +499,7 @@ export class DocumentRoom extends DurableObject<Env> {
       }
       // Revoked or closed while the token was being checked: nothing to renew.
       if (this.#bySocket.get(member.ws) !== member) return;
-      const renewed: Signet = {
+      const renewed: Connection = {
         ...signet,
         actor: actor as typeof actor & { organizationId: string },
         expiresAt: Math.max(signet.expiresAt, actor.token.expiresAt),
@@ -789,11 +790,11 @@ export class DocumentRoom extends DurableObject<Env> {
   }
 }
 
-function presenceEntry(signet: Signet): PresenceEntry {
+function presenceEntry(signet: Connection): PresenceEntry {
   return { connectionId: signet.connectionId, json: JSON.stringify(peerOf(signet)) };
 }
 
-function peerOf(signet: Signet): Peer {
+function peerOf(signet: Connection): Peer {
   return { connectionId: signet.connectionId, actor: roomView(signet.actor) };
 }
 
