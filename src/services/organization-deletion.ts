@@ -16,6 +16,7 @@ import { runScoped } from '../db/session.ts';
 import { Conflict, InsufficientPermissions, NotFound } from '../errors.ts';
 import { defineAction } from './action.ts';
 import { auditedCte, auditedEventCte } from './audit.ts';
+import { forgetRoomDocuments } from './collaboration.ts';
 import { resourceId } from './ids.ts';
 import { databaseNow, forgetRevocations, noteRevocation } from './revocations.ts';
 import { closeOrganizationRoomConnections } from './rooms.ts';
@@ -119,13 +120,17 @@ export const revokeOrganizationAccess = defineAction({
   },
 });
 
-/** Step 2: every connection in every room of the organization closes with 4003. */
+/**
+ * Step 2: every connection in every room of the organization closes with 4003, and every document's room
+ * forgets its Yjs state (the text must not outlive the organization in Durable Object storage).
+ */
 export const closeOrganizationRooms = defineAction({
   name: 'organizations.delete.close_rooms',
   permission: 'org:delete',
   resource: 'organization',
   async run(ctx, _deletionId: string) {
     const closed = await closeOrganizationRoomConnections(ctx.env, ctx.organizationId, 'organization deleted');
+    await forgetRoomDocuments(ctx);
     await recordStepEvent(ctx);
     return { closed };
   },
