@@ -5,7 +5,7 @@
  * moment, not of the enqueue.
  */
 import * as z from 'zod';
-import type { ActorRef } from '../actor/actor.ts';
+import type { ActorRef } from './actor/actor.ts';
 
 export const ActorReference = z.strictObject({
   type: z.enum(['user', 'service', 'agent']),
