@@ -13,6 +13,7 @@ import type { UserActor } from '../actor/actor.ts';
 import { organizationDeletions } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { Conflict, InsufficientPermissions, NotFound } from '../errors.ts';
+import type { DeletionParams } from '../messages.ts';
 import { auditedCte } from './audit.ts';
 import { resourceId } from './ids.ts';
 import { databaseNow, forgetRevocations, noteRevocation } from './revocations.ts';
@@ -27,13 +28,6 @@ export interface StepState {
   attempts: number;
   at: string | null;
   error?: { code: string };
-}
-
-/** What the workflow carries: an actor reference and ids, never a token or a serialized actor. */
-export interface DeletionParams {
-  deletionId: string;
-  owner: { type: 'user'; id: string; organizationId: string };
-  requestId: string;
 }
 
 export interface WorkflowView {

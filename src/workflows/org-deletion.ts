@@ -15,10 +15,10 @@ import { openDatabase } from '../db/client.ts';
 import type { SessionScope } from '../db/session.ts';
 import type { Env } from '../env.ts';
 import { rebuildActor } from '../jobs/rebuild-actor.ts';
+import type { DeletionParams } from '../messages.ts';
 import { log } from '../observability/log.ts';
 import {
   closeOrganizationRooms,
-  type DeletionParams,
   type DeletionStep,
   deleteOrganizationData,
   finishDeletion,
