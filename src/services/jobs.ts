@@ -18,7 +18,6 @@ import type { ActorRef } from '../actor/actor.ts';
 import type { Database } from '../db/client.ts';
 import { runScoped, type SessionScope } from '../db/session.ts';
 import { type ErrorCode, NotFound } from '../errors.ts';
-import { LEASE_SECONDS } from '../jobs/retry-policy.ts';
 import { can } from '../policy/authorize.ts';
 import { type AuditOutcome, auditedCte, withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
@@ -28,6 +27,14 @@ export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
 /** Days a succeeded job keeps its result; maintenance clears it afterwards. */
 export const RESULT_TTL_DAYS = 7;
+
+/**
+ * A running job whose `updated_at` is older than this is taken to be abandoned (its worker crashed),
+ * and the next delivery of its message takes it over. Longer than any export run, shorter than the
+ * retry window (`backoffSeconds` of jobs/retry-policy.ts sums to 130 s), so a crashed attempt is retried
+ * within its message's deliveries.
+ */
+export const LEASE_SECONDS = 60;
 
 export interface JobView {
   id: string;
