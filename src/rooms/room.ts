@@ -19,9 +19,9 @@ import { DurableObject } from 'cloudflare:workers';
 import { chainOf } from '../actor/actor.ts';
 import { openDatabase } from '../db/client.ts';
 import type { Env } from '../env.ts';
+import { resolveBearer } from '../identity/resolve-bearer.ts';
 import { log } from '../observability/log.ts';
 import { can } from '../policy/authorize.ts';
-import { resolveBearer } from '../services/resolve-bearer.ts';
 import {
   type Admission,
   type Attachment,

@@ -11,7 +11,7 @@
  *
  * Claiming and releasing are the job's own bookkeeping and write no audit event; each run's outcome
  * writes exactly one. They run in a tenant session on behalf of the job's actor reference: the actor
- * itself is rebuilt only after the claim (`jobs/rebuild-actor.ts`).
+ * itself is rebuilt only after the claim (`identity/rebuild-actor.ts`).
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { ActorRef } from '../actor/actor.ts';

@@ -10,11 +10,11 @@ import type { AddMember, ChangeMember } from '../contract/requests.ts';
 import { memberships, users } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { Conflict, InsufficientPermissions, NotFound, ValidationFailed } from '../errors.ts';
+import { noteRevocation, revokedCte } from '../identity/revocations.ts';
 import { can } from '../policy/authorize.ts';
 import { isRole, type Role } from '../policy/permissions.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
-import { noteRevocation, revokedCte } from './revocations.ts';
 import { revokeInRooms } from './rooms.ts';
 import { defineAction, type TenantContext } from './tenant.ts';
 

@@ -13,10 +13,10 @@ import type { UserActor } from '../actor/actor.ts';
 import { organizationDeletions } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { Conflict, InsufficientPermissions, NotFound } from '../errors.ts';
+import { databaseNow, forgetRevocations, noteRevocation } from '../identity/revocations.ts';
 import type { DeletionParams } from '../messages.ts';
 import { auditedCte } from './audit.ts';
 import { resourceId } from './ids.ts';
-import { databaseNow, forgetRevocations, noteRevocation } from './revocations.ts';
 import { closeOrganizationRoomConnections } from './rooms.ts';
 import { defineAction, type TenantContext } from './tenant.ts';
 

@@ -14,7 +14,7 @@ import { type Context, runInContext } from '../context.ts';
 import { openDatabase } from '../db/client.ts';
 import type { SessionScope } from '../db/session.ts';
 import type { Env } from '../env.ts';
-import { rebuildActor } from '../jobs/rebuild-actor.ts';
+import { rebuildActor } from '../identity/rebuild-actor.ts';
 import type { DeletionParams } from '../messages.ts';
 import { log } from '../observability/log.ts';
 import {
