@@ -28,8 +28,8 @@
  * it), so only the signature and the claims are new work for a new token.
  */
 import { base64url } from 'jose';
+import { isPermission, isRole, type Permission } from '../../contract/permissions.ts';
 import { InvalidToken, TokenExpired } from '../../errors.ts';
-import { isPermission, isRole, type Permission } from '../../policy/permissions.ts';
 import type { AgentActor, ServiceActor, TokenActor, UserActor } from '../actor.ts';
 import {
   ACTOR_TOKEN_TYPE,
