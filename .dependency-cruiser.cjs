@@ -6,7 +6,7 @@
  *   client ─▶ contract only
  *
  * A cycle, or an import against that order, is an error. Type-only imports count as much as value
- * imports (a type cycle is still a cycle). `test/node/import-rules.test.ts` proves each rule can fail.
+ * imports (a type cycle is still a cycle). `test/tooling/import-rules.test.ts` proves each rule can fail.
  *
  * Parsed with swc: dependency-cruiser's TypeScript support needs the compiler API of TypeScript < 7,
  * which TypeScript 7 no longer ships; swc reads the same imports, `import type` included, from the AST.

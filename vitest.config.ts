@@ -3,7 +3,9 @@ import { defineConfig } from 'vitest/config';
 
 // Two projects. `workers`: the Worker's suite, inside workerd with the real wrangler.toml bindings; its
 // database comes from test/global-setup.ts (the embedded Postgres, or the server in DATABASE_URL,
-// behind the Neon bridge). `node`: the local tooling that runs in Node (migrations, the bridge).
+// behind the Neon bridge). `node`: what runs in Node — test/e2e (against a real `npm run dev`, in
+// Chromium or over raw sockets) and test/tooling (migrations, the bridge, scripts, configuration, docs).
+const NODE_SUITES = ['test/e2e/**/*.test.ts', 'test/tooling/**/*.test.ts'];
 export default defineConfig({
   test: {
     reporters: ['default', './test/reporters/secret-scan.ts'],
@@ -41,14 +43,14 @@ export default defineConfig({
           name: 'workers',
           globalSetup: ['./test/global-setup.ts'],
           include: ['test/**/*.test.ts'],
-          exclude: ['test/node/**'],
+          exclude: NODE_SUITES,
         },
       },
       {
         test: {
           name: 'node',
           environment: 'node',
-          include: ['test/node/**/*.test.ts'],
+          include: NODE_SUITES,
         },
       },
     ],

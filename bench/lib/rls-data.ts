@@ -1,6 +1,6 @@
 /**
  * A database of its own on the machine's PostgreSQL for the row-level-security figures (`bench/suites/rls.ts`)
- * and the plan test (`test/node/rls-plans.test.ts`): created if missing, migrated, and filled in bulk with
+ * and the plan test (`test/tooling/rls-plans.test.ts`): created if missing, migrated, and filled in bulk with
  * `generate_series` (organizations × documents, audit events and revocations per organization). Never
  * the `test` database or any other one.
  */

@@ -3,7 +3,7 @@
  * as the number of organizations an isolate serves grows to 10,000 — its memory, the CPU of a refresh,
  * and what its bound (`MAX_CACHED_ORGANIZATIONS`) does to the hit rate. Measured in this Node process
  * (one V8 isolate, the same engine as workerd) with loaders that answer at once: the database's side of
- * a refresh (one indexed read) is `db.*`'s and the EXPLAIN test's (test/node/rls-plans.test.ts).
+ * a refresh (one indexed read) is `db.*`'s and the EXPLAIN test's (test/tooling/rls-plans.test.ts).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';

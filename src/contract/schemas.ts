@@ -1,7 +1,7 @@
 /**
  * Response shapes, as zod schemas: the OpenAPI document's components. Request bodies and queries are
  * not here — the OpenAPI document uses the very schemas that validate them (`services/*`). The types
- * the services return are checked against these (`test/http/openapi.test.ts`), so they can't drift.
+ * the services return are checked against these (`test/http/openapi/document.test.ts`), so they can't drift.
  */
 import * as z from 'zod';
 import { PERMISSIONS, ROLES } from './permissions.ts';

@@ -3,7 +3,7 @@
  * hibernated (sockets kept) and evicted (sockets closed, everyone reconnects). Every client sees one
  * order of messages, `seq` never repeats or skips across the restarts, and each actor — in `welcome`,
  * in peers and on every message — is the one its token names, restored from storage and attachments.
- * (The typed client's own reconnect loop is tested against `npm run dev` in test/node/client.test.ts.)
+ * (The typed client's own reconnect loop is tested against `npm run dev` in test/e2e/client.test.ts.)
  * Kept apart from faults.test.ts, whose requests all go through the fault proxy.
  */
 import { env, evictDurableObject } from 'cloudflare:test';

@@ -1,10 +1,11 @@
 /**
- * `GET /openapi.json`: OpenAPI 3.1 generated from the route catalogue and zod's own JSON Schema
- * output (`z.toJSONSchema`), so the document describes exactly what the handlers validate.
+ * `GET /openapi.json`: OpenAPI 3.1 generated from the route table (`../routes.ts`, passed in so this
+ * module imports no handler) and zod's own JSON Schema output (`z.toJSONSchema`), so the document
+ * describes exactly what the handlers validate and the permissions their actions check.
  */
 import * as z from 'zod';
 import { ErrorEnvelope } from '../../contract/schemas.ts';
-import { ROUTES, type RouteDoc } from './routes.ts';
+import type { Route } from '../route.ts';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, limits exceeded',
@@ -68,17 +69,19 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Json {
 }
 
 /** Who may call it, in words (SPEC §1/§3). */
-function describe(route: RouteDoc): string {
-  const who =
-    route.auth === 'none'
-      ? 'Anyone: no token is needed (a token that is sent must be valid).'
-      : route.auth === 'optional'
-        ? 'Anyone: a guest without a token, or the actor of a valid token.'
-        : 'Needs an actor token (`Authorization: Bearer <token>`).';
+const WHO: Record<Route['who'], string> = {
+  public: 'Anyone: no token is needed (a token that is sent must be valid).',
+  optional: 'Anyone: a guest without a token, or the actor of a valid token.',
+  user: "Needs a user's actor token (`Authorization: Bearer <token>`).",
+  member: 'Needs an actor token (`Authorization: Bearer <token>`).',
+};
+
+function describe(route: Route): string {
+  const who = WHO[route.who];
   return route.permission ? `${who} Permission: \`${route.permission}\`.` : who;
 }
 
-function operation(route: RouteDoc): Json {
+function operation(route: Route): Json {
   // Every path parameter of the API is a resource id (a uuid); a malformed one answers 404, as a missing one.
   const parameters: Json[] = [...route.path.matchAll(/:(\w+)/g)].map((m) => ({
     name: m[1],
@@ -112,7 +115,7 @@ function operation(route: RouteDoc): Json {
     operationId: `${route.method}${route.path.replace(/[:/.-](\w)/g, (_, c: string) => c.toUpperCase()).replace(/\W/g, '')}`,
     tags: [route.tag],
     ...(route.permission ? { 'x-signet-permission': route.permission } : {}),
-    security: route.auth === 'required' ? [{ bearer: [] }] : route.auth === 'optional' ? [{}, { bearer: [] }] : [],
+    security: route.who === 'public' ? [] : route.who === 'optional' ? [{}, { bearer: [] }] : [{ bearer: [] }],
     ...(parameters.length ? { parameters } : {}),
     ...(route.body
       ? {
@@ -126,10 +129,10 @@ function operation(route: RouteDoc): Json {
   };
 }
 
-export function openApiDocument(serverUrl?: string): Json {
+export function openApiDocument(routes: readonly Route[], serverUrl?: string): Json {
   schemaOf(ErrorEnvelope, 'output'); // registers components.schemas.Error
   const paths: Record<string, Json> = {};
-  for (const route of ROUTES) {
+  for (const route of routes) {
     if (!TAGS.some((t) => t.name === route.tag)) throw new Error(`route ${route.path}: undeclared tag ${route.tag}`);
     const path = route.path.replace(/:(\w+)/g, '{$1}');
     paths[path] = { ...paths[path], [route.method]: operation(route) };

@@ -62,14 +62,14 @@ const HOW: Record<string, How> = {
   'npm run check:openapi': { run: 'ci' },
   'npm run deploy': { skip: ACCOUNT },
   'npm install /path/to/signet/packages/client': {
-    skip: "run in the consumer's project; test/node/client-package.test.ts installs the built package the same way",
+    skip: "run in the consumer's project; test/tooling/client-package.test.ts installs the built package the same way",
   },
   'npm pack --workspace @signet/client --pack-destination /tmp': {
     run: 'offline',
     expect: /signet-client-0\.1\.0\.tgz/,
   },
   "CORS_ALLOWED_ORIGINS='http://localhost:5173' npm run dev": {
-    skip: 'npm run dev with that variable: test/node/cors-browser.test.ts starts it so, with origins of its own',
+    skip: 'npm run dev with that variable: test/e2e/cors-browser.test.ts starts it so, with origins of its own',
   },
   'npx wrangler': { skip: 'named as what not to use: it fails on a system Node older than 22' },
   'npm run deploy -- --dry-run --outdir /tmp/out': { run: 'offline', expect: /--dry-run: exiting now/ },

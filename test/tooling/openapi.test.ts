@@ -1,9 +1,10 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../src/http/openapi/document.ts';
+import { ROUTES } from '../../src/http/routes.ts';
 
 type Json = Record<string, unknown>;
-const doc = openApiDocument('https://signet.example') as {
+const doc = openApiDocument(ROUTES, 'https://signet.example') as {
   info: Json;
   tags: { name: string }[];
   paths: Record<string, Record<string, { tags: string[]; parameters?: Json[]; requestBody?: { required: boolean } }>>;
@@ -13,7 +14,7 @@ const doc = openApiDocument('https://signet.example') as {
 describe('the OpenAPI document', () => {
   it('is valid OpenAPI 3.1', async () => {
     const validator = new Validator();
-    const result = await validator.validate(openApiDocument('https://signet.example') as object);
+    const result = await validator.validate(openApiDocument(ROUTES, 'https://signet.example') as object);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(validator.version).toBe('3.1');

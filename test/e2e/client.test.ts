@@ -131,7 +131,7 @@ describe('the typed client', () => {
     const { document } = await owner.documents.create({ title: 'Revocation' });
     const room = createClient({ baseUrl: server.base, getToken: () => devToken(email) }).room(document.id);
     await withTimeout(room.once('welcome'), 10_000, 'welcome');
-    // The close completes within 1 s of the answer (test/node/room-close.test.ts measures it).
+    // The close completes within 1 s of the answer (test/e2e/room-close.test.ts measures it).
     const revoked = withTimeout(room.once('revoked'), 5_000, 'revoked');
     await owner.members.remove(member.userId);
     const got = await revoked;

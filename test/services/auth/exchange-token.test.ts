@@ -1,12 +1,12 @@
 import { env } from 'cloudflare:test';
 import { jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import worker from '../../src/index.ts';
-import { hashApiKeySecret, newApiKeySecret } from '../../src/services/auth/api-key-secret.ts';
-import { me } from '../support/actors.ts';
-import { addMembership, adminSql, createOrganization, unique } from '../support/database.ts';
-import { call, errorCode, executionContext } from '../support/http.ts';
-import { idpKey, idToken } from '../support/idp.ts';
+import worker from '../../../src/index.ts';
+import { hashApiKeySecret, newApiKeySecret } from '../../../src/services/auth/api-key-secret.ts';
+import { me } from '../../support/actors.ts';
+import { addMembership, adminSql, createOrganization, unique } from '../../support/database.ts';
+import { call, errorCode, executionContext } from '../../support/http.ts';
+import { idpKey, idToken } from '../../support/idp.ts';
 
 interface TokenBody {
   access_token: string;
