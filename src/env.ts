@@ -21,7 +21,7 @@ export interface Env extends Omit<WranglerEnv, 'JOBS' | 'ORG_DELETION' | 'ACTOR_
    * (`scripts/lib/neon-bridge.ts`) that stands in for Neon's proxy. Absent in production.
    */
   DATABASE_PROXY_URL?: string;
-  /** The organization-deletion workflow (`workflows/org-deletion.ts`). */
+  /** The organization-deletion workflow (`workflows/organization-deletion.ts`). */
   ORG_DELETION: Workflow<DeletionParams>;
   /** The background-job queue (producer). Messages carry an actor reference, never a token. */
   JOBS: Queue<JobMessage>;

@@ -3,21 +3,14 @@
  * in the manner of jose's `JOSEError`. Everything below the HTTP boundary throws these; only
  * `http/error-response.ts` knows which status each code becomes. Messages are fixed text: they never
  * carry a token, a secret, a query parameter or a driver's message.
+ *
+ * The codes themselves are the contract's (`contract/error-codes.ts`); what this module adds is which
+ * failures are permanent (`PERMANENT_FAILURES`, for jobs and workflow steps alike) and the one way to
+ * turn any error into a code a client may see (`clientErrorCode`).
  */
+import { type ErrorCode, isErrorCode } from './contract/error-codes.ts';
 
-export type ErrorCode =
-  | 'VALIDATION_FAILED'
-  | 'AUTHENTICATION_REQUIRED'
-  | 'INVALID_TOKEN'
-  | 'TOKEN_EXPIRED'
-  | 'TOKEN_REVOKED'
-  | 'INSUFFICIENT_PERMISSIONS'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'RATE_LIMITED'
-  | 'DATABASE_UNAVAILABLE'
-  | 'INTERNAL_ERROR';
+export type { ErrorCode };
 
 export interface ValidationIssue {
   path: string;
@@ -113,4 +106,38 @@ export class DatabaseUnavailable extends SignetError {
 
 export function isSignetError(error: unknown): error is SignetError {
   return error instanceof SignetError;
+}
+
+/**
+ * Failures that retrying can't mend: the actor may not, the thing isn't there, the input is wrong. A
+ * background job fails at once on one of these (`jobs/retry-policy.ts`), a workflow step stops the
+ * workflow (`workflows/`); anything else — the database unreachable, an unexpected error — is retried.
+ */
+export const PERMANENT_FAILURES: ReadonlySet<ErrorCode> = new Set([
+  'INSUFFICIENT_PERMISSIONS',
+  'AUTHENTICATION_REQUIRED',
+  'NOT_FOUND',
+  'VALIDATION_FAILED',
+]);
+
+/**
+ * @example
+ * isPermanentFailure(new InsufficientPermissions()) // true: retrying can't help
+ * isPermanentFailure(new DatabaseUnavailable()) // false
+ */
+export function isPermanentFailure(error: unknown): boolean {
+  return PERMANENT_FAILURES.has(clientErrorCode(error));
+}
+
+/**
+ * The code a client — or a failed job's record, a room's `error` frame — may see for any error: a domain
+ * error's own code, and `INTERNAL_ERROR` for everything else. Another error's `code` (a driver's
+ * SQLSTATE, a runtime's) never passes through.
+ *
+ * @example
+ * clientErrorCode(new NotFound()) // 'NOT_FOUND'
+ * clientErrorCode(Object.assign(new Error('duplicate key'), { code: '23505' })) // 'INTERNAL_ERROR'
+ */
+export function clientErrorCode(error: unknown): ErrorCode {
+  return isSignetError(error) && isErrorCode(error.code) ? error.code : 'INTERNAL_ERROR';
 }

@@ -6,7 +6,7 @@ import { handleScheduled } from './jobs/maintenance.ts';
 
 export { OrgRooms } from './rooms/org-rooms.ts';
 export { DocumentRoom } from './rooms/room.ts';
-export { OrgDeletionWorkflow } from './workflows/org-deletion.ts';
+export { OrgDeletionWorkflow } from './workflows/organization-deletion.ts';
 
 export default {
   fetch: handleFetch,

@@ -1,8 +1,7 @@
 /** Errors the client raises: one class, the SPEC's stable `code`, the request id for support. */
-import type { z } from 'zod';
-import type { ErrorCode as ErrorCodeSchema } from '../contract/schemas.ts';
+import type { ErrorCode as ServerErrorCode } from '../contract/error-codes.ts';
 
-export type ErrorCode = z.infer<typeof ErrorCodeSchema> | 'NETWORK_ERROR';
+export type ErrorCode = ServerErrorCode | 'NETWORK_ERROR';
 
 export class SignetClientError extends Error {
   readonly code: ErrorCode;

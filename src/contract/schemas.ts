@@ -4,6 +4,7 @@
  * the services return are checked against these (`test/http/openapi/document.test.ts`), so they can't drift.
  */
 import * as z from 'zod';
+import { ERROR_CODES } from './error-codes.ts';
 import { PERMISSIONS, ROLES } from './permissions.ts';
 
 const id = z.uuid();
@@ -17,20 +18,7 @@ const principal = z
     example: 'user:0b7e8a8e-4f5c-4d3a-9a57-3c1f2e6d9b10',
   });
 
-export const ErrorCode = z.enum([
-  'VALIDATION_FAILED',
-  'AUTHENTICATION_REQUIRED',
-  'INVALID_TOKEN',
-  'TOKEN_EXPIRED',
-  'TOKEN_REVOKED',
-  'INSUFFICIENT_PERMISSIONS',
-  'NOT_FOUND',
-  'CONFLICT',
-  'PAYLOAD_TOO_LARGE',
-  'RATE_LIMITED',
-  'DATABASE_UNAVAILABLE',
-  'INTERNAL_ERROR',
-]);
+export const ErrorCode = z.enum(ERROR_CODES);
 
 export const ErrorEnvelope = z
   .object({

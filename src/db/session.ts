@@ -5,32 +5,15 @@
  * security policies read (migrations/0001_tenant_security.sql). Settings are transaction-local
  * (`set_config(…, true)`), so nothing leaks to the next use of a pooled connection.
  *
- * It knows scopes, not actors or policies: callers decide what a scope may be.
+ * It knows scopes, not actors or policies: the scopes themselves, every row-level-security mode, are
+ * made in `scopes.ts`.
  */
 
 import { sql } from 'drizzle-orm';
 import type { BatchItem, BatchResponse } from 'drizzle-orm/batch';
 import type { Database } from './client.ts';
 import { toDomainError } from './errors.ts';
-
-export interface SessionScope {
-  /** The tenant; null for a session that may touch no tenant rows. */
-  readonly organizationId: string | null;
-  /** Who acts, recorded in the session for the audit trail. */
-  readonly actorType: string;
-  readonly actorId: string;
-  /** A user actor's id: lets the user read their own memberships in other organizations. */
-  readonly userId?: string | null;
-  /** The system actor's bootstrap actions only (SPEC §1). */
-  readonly bootstrap?: boolean;
-  /** Guest reads of `visibility = 'public'` documents only. */
-  readonly publicRead?: boolean;
-  /**
-   * The system actor's scheduled maintenance only (`jobs/maintenance.ts`): the narrow cross-tenant
-   * policies of migrations/0006_jobs_maintenance.sql. Never set for a business action.
-   */
-  readonly maintenance?: boolean;
-}
+import type { SessionScope } from './scopes.ts';
 
 type Statements = readonly [BatchItem<'pg'>, ...BatchItem<'pg'>[]];
 

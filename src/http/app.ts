@@ -1,15 +1,14 @@
 /**
  * The Worker's `fetch`: gives every request an id, resolves its actor, runs the router inside the
- * request's context (explicit and AsyncLocalStorage), turns any thrown error into the SPEC's envelope,
- * and stamps `x-request-id` on every response.
+ * request's context (`createContext`, `runInContext`: every log line of the request names it), turns
+ * any thrown error into the SPEC's envelope, and stamps `x-request-id` on every response.
  */
 
-import { type Actor, onBehalfOfActor, principalOf } from '../actor/actor.ts';
-import { type Context, runInContext } from '../context.ts';
+import type { Actor } from '../actor/actor.ts';
+import { createContext, operationFields, runInContext } from '../context.ts';
 import { type Database, openDatabase } from '../db/client.ts';
 import type { Env } from '../env.ts';
 import { log } from '../observability/log.ts';
-import { asTenantActor } from '../policy/authorize.ts';
 import { authenticate } from './authenticate.ts';
 import { allowedOrigins, isPreflight, preflight, withCors } from './cors.ts';
 import { errorResponse } from './error-response.ts';
@@ -18,19 +17,14 @@ import { routeOf, router } from './router.ts';
 /** One line per request: who, what, how it ended — never a token, a body or a query string. */
 function logRequest(request: Request, status: number, requestId: string, actor: Actor | undefined, durationMs: number) {
   const route = (request as Request & { route?: string }).route ?? routeOf(request) ?? 'unmatched';
-  const tenant = actor ? asTenantActor(actor) : null;
-  const onBehalf = actor ? onBehalfOfActor(actor) : null;
   log({
     level: status >= 500 ? 'error' : 'info',
     msg: 'request',
-    requestId,
+    ...(actor ? operationFields(actor, requestId) : { requestId, organizationId: null }),
     method: request.method,
     route,
     status,
     durationMs,
-    ...(actor ? { actor: principalOf(actor) } : {}),
-    ...(onBehalf ? { onBehalfOf: onBehalf } : {}),
-    organizationId: tenant?.organizationId ?? null,
   });
 }
 
@@ -53,15 +47,7 @@ export async function handleFetch(request: Request, env: Env, executionContext: 
       return finish(request, preflight(request, origins), requestId, undefined, started, origins);
     }
     actor = await authenticate(request, env, requestId, db);
-    const ctx: Context = {
-      actor,
-      requestId,
-      env,
-      get db() {
-        return db();
-      },
-      waitUntil: (promise) => executionContext.waitUntil(promise),
-    };
+    const ctx = createContext({ actor, requestId, env, db, exec: executionContext });
     response = (await runInContext(ctx, () => router.fetch(request, ctx))) as Response;
   } catch (error) {
     response = errorResponse(error, requestId);

@@ -2,7 +2,7 @@
  * Rate limits at the edge (SPEC §3: 429 `RATE_LIMITED` with `retry-after`), on the Workers Rate Limiting
  * API, per Cloudflare location: token exchanges per client address (`cf-connecting-ip`, set by
  * Cloudflare — never a header a client can choose) in 10-second windows; organization creation per user
- * in 60-second windows. (Refused attempts are limited per actor where they are audited: services/tenant.ts.)
+ * in 60-second windows. (Refused attempts are limited per actor where they are audited: services/action.ts.)
  */
 import { RateLimited } from '../errors.ts';
 

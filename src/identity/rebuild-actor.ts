@@ -17,7 +17,8 @@ import { and, eq } from 'drizzle-orm';
 import type { ActorRef, TokenActor } from '../actor/actor.ts';
 import type { Database } from '../db/client.ts';
 import { apiKeys, delegations, memberships } from '../db/schema.ts';
-import { runScoped, type SessionScope } from '../db/session.ts';
+import { tenantScope } from '../db/scopes.ts';
+import { runScoped } from '../db/session.ts';
 import { InsufficientPermissions } from '../errors.ts';
 import { capToGrantor } from '../policy/authorize.ts';
 import { isRole } from '../policy/permissions.ts';
@@ -39,12 +40,7 @@ export interface RebuildOptions {
 export async function rebuildActor(db: Database, ref: ActorRef, options: RebuildOptions = {}): Promise<TokenActor> {
   const now = options.now ?? Math.floor(Date.now() / 1000);
   const token = { jti: options.jti ?? crypto.randomUUID(), issuedAt: now, expiresAt: now + REBUILT_LIFETIME_SECONDS };
-  const scope: SessionScope = {
-    organizationId: ref.organizationId,
-    actorType: ref.type,
-    actorId: ref.id,
-    userId: ref.type === 'user' ? ref.id : null,
-  };
+  const scope = tenantScope(ref);
   if (ref.type === 'user') {
     const [rows] = await runScoped(db, scope, [
       db

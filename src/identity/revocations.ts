@@ -25,6 +25,7 @@ import type { RevocationSource } from '../actor/resolve.ts';
 import { MAX_LIFETIME_SECONDS } from '../actor/tokens/claims.ts';
 import type { Database } from '../db/client.ts';
 import { organizationDeletions, revocations } from '../db/schema.ts';
+import { tenantScope } from '../db/scopes.ts';
 import { runScoped } from '../db/session.ts';
 
 export const REFRESH_MS = 30_000;
@@ -189,7 +190,7 @@ export function cachedRevocationLists(): number {
 
 async function load(db: Database, organizationId: string, actor: TokenActor): Promise<RevokedSubjects> {
   const since = new Date(Date.now() - (MAX_LIFETIME_SECONDS + 60) * 1000);
-  const [rows, deletions] = await runScoped(db, { organizationId, actorType: actor.type, actorId: actor.id }, [
+  const [rows, deletions] = await runScoped(db, tenantScope({ type: actor.type, id: actor.id, organizationId }), [
     db
       .select({ type: revocations.subjectType, id: revocations.subjectId, at: revocations.revokedAt })
       .from(revocations)

@@ -8,24 +8,24 @@
  * 3. run the export as that actor through the same action, policies, tenant session and audit as an
  *    HTTP request (`runExport`), inside its own context.
  *
- * Failures: a permanent one (`isPermanent`: refused, not found) fails the job at once, recorded on the
+ * Failures: a permanent one (`isPermanentFailure`: refused, not found) fails the job at once, recorded on the
  * job and in the audit, and the message is acknowledged. Anything else is transient: the job goes back
  * to queued and the message is retried with backoff; on its last delivery the job is failed with the
  * error's code and the message handed back once more, so the platform moves it to the dead-letter
  * queue (`signet-jobs-dlq`), which keeps it.
  */
 import * as z from 'zod';
-import { type Context, runInContext } from '../context.ts';
+import { createContext, runInContext } from '../context.ts';
 import { openDatabase } from '../db/client.ts';
 import type { Env } from '../env.ts';
-import { InsufficientPermissions, ValidationFailed } from '../errors.ts';
+import { clientErrorCode, InsufficientPermissions, isPermanentFailure, ValidationFailed } from '../errors.ts';
 import { rebuildActor } from '../identity/rebuild-actor.ts';
 import { JobMessage } from '../messages.ts';
 import { log } from '../observability/log.ts';
 import { can } from '../policy/authorize.ts';
 import { EXPORT_PERMISSIONS, runExport } from '../services/exports.ts';
 import { claimJob, failJob, type JobHandle, releaseJob } from '../services/jobs.ts';
-import { backoffSeconds, failureCode, isPermanent, MAX_DELIVERIES } from './retry-policy.ts';
+import { backoffSeconds, MAX_DELIVERIES } from './retry-policy.ts';
 
 const ExportInput = z.object({ documentId: z.uuid() });
 
@@ -62,7 +62,7 @@ async function handleMessage(message: Message<unknown>, env: Env, exec: Executio
     await runClaimed(job, claim.attempt, claim.input, env, exec);
     message.ack();
   } catch (error) {
-    const code = failureCode(error);
+    const code = clientErrorCode(error);
     const name = (error as Error | null)?.name;
     log({
       level: 'warn',
@@ -104,19 +104,15 @@ async function runClaimed(job: JobHandle, attempt: number, input: unknown, env: 
     for (const permission of EXPORT_PERMISSIONS) {
       if (!can(actor, permission)) throw new InsufficientPermissions(permission);
     }
-    const ctx: Context = {
-      actor,
-      requestId: job.requestId,
-      env,
-      db: job.db,
-      waitUntil: (promise) => exec.waitUntil(promise),
-    };
+    const ctx = createContext({ actor, requestId: job.requestId, env, db: job.db, exec });
     const run = { jobId: job.jobId, attempt, documentId: exported.data.documentId };
-    const finished = await runInContext(ctx, () => runExport(ctx, run));
-    if (!finished) log({ level: 'warn', msg: 'job was taken over by another run', jobId: job.jobId, attempt });
+    await runInContext(ctx, async () => {
+      const finished = await runExport(ctx, run);
+      if (!finished) log({ level: 'warn', msg: 'job was taken over by another run', jobId: job.jobId, attempt });
+    });
   } catch (error) {
-    if (!isPermanent(error)) throw error;
-    const code = failureCode(error);
+    if (!isPermanentFailure(error)) throw error;
+    const code = clientErrorCode(error);
     const outcome = code === 'INSUFFICIENT_PERMISSIONS' ? 'denied' : 'failure';
     await failJob(job, { attempt, code, action: 'exports.run', outcome });
   }

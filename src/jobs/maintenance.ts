@@ -19,12 +19,12 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { SystemActor } from '../actor/actor.ts';
 import { systemActor } from '../actor/system.ts';
 import { MAX_LIFETIME_SECONDS } from '../actor/tokens/claims.ts';
-import { type Context, runInContext } from '../context.ts';
-import { openDatabase } from '../db/client.ts';
+import { type Context, createContext, runInContext } from '../context.ts';
+import { maintenanceScope } from '../db/scopes.ts';
 import { runScoped } from '../db/session.ts';
 import type { Env } from '../env.ts';
 import { log } from '../observability/log.ts';
-import { assertSystemAction } from '../policy/bootstrap.ts';
+import { assertSystemAction } from '../policy/system-actions.ts';
 import { ABANDONED_AFTER_HOURS } from './retry-policy.ts';
 
 /** Revocations older than this can't refuse any token still alive (twice the longest lifetime). */
@@ -49,8 +49,7 @@ export async function runMaintenance(ctx: Context): Promise<MaintenanceChange[]>
   const { db } = ctx;
   const retentionDays = auditRetentionDays(ctx.env.AUDIT_RETENTION_DAYS);
   const tooOld: SQL = retentionDays === null ? sql`false` : sql`at < now() - make_interval(days => ${retentionDays})`;
-  const scope = { organizationId: null, actorType: 'system', actorId: actor.reason, maintenance: true };
-  const [result] = await runScoped(db, scope, [
+  const [result] = await runScoped(db, maintenanceScope(actor.reason), [
     db.execute(sql`with expired as (
         update jobs set result = null, updated_at = now()
         where result is not null and expires_at <= now()
@@ -101,19 +100,17 @@ export function auditRetentionDays(value: string | undefined): number | null {
   return null;
 }
 
-/** The Worker's `scheduled` handler: maintenance as `systemActor('maintenance')`. */
+/**
+ * The Worker's `scheduled` handler: maintenance as `systemActor('maintenance')`; its lines name that
+ * actor (`{ type: 'system', id: 'maintenance' }`) and the run's request id through the context.
+ */
 export async function handleScheduled(_controller: ScheduledController, env: Env, exec: ExecutionContext) {
-  const ctx: Context = {
-    actor: systemActor('maintenance'),
-    requestId: crypto.randomUUID(),
-    env,
-    db: openDatabase(env),
-    waitUntil: (promise) => exec.waitUntil(promise),
-  };
-  const changes = await runInContext(ctx, () => runMaintenance(ctx));
-  const actor = { type: 'system', id: 'maintenance' };
-  log({ level: 'info', msg: 'maintenance ran', requestId: ctx.requestId, actor, count: changes.length });
-  for (const { organizationId, action, count } of changes) {
-    log({ level: 'info', msg: 'maintenance changed', requestId: ctx.requestId, actor, organizationId, action, count });
-  }
+  const ctx = createContext({ actor: systemActor('maintenance'), env, exec });
+  await runInContext(ctx, async () => {
+    const changes = await runMaintenance(ctx);
+    log({ level: 'info', msg: 'maintenance ran', count: changes.length });
+    for (const { organizationId, action, count } of changes) {
+      log({ level: 'info', msg: 'maintenance changed', organizationId, action, count });
+    }
+  });
 }

@@ -1,13 +1,12 @@
 /**
- * How the consumer treats a failed attempt. Permanent failures (the actor may not, the document is gone)
- * fail the job at once; anything else — the database unreachable, an unexpected error — is transient
- * and retried with exponential backoff, up to the queue's `max_retries`. The attempt after the last
- * retry records the job as failed and hands the message back, which makes the platform move it to the
- * dead-letter queue.
+ * How the consumer treats a failed attempt. Permanent failures (`isPermanentFailure` of `errors.ts`: the
+ * actor may not, the document is gone) fail the job at once; anything else — the database unreachable,
+ * an unexpected error — is transient and retried with exponential backoff, up to the queue's
+ * `max_retries`. The attempt after the last retry records the job as failed and hands the message back,
+ * which makes the platform move it to the dead-letter queue.
  *
  * Pure values and functions: no bindings, so Node-side tests can check them against `wrangler.toml`.
  */
-import { type ErrorCode, isSignetError } from '../errors.ts';
 
 /** `max_retries` of the `signet-jobs` consumer in `wrangler.toml` (a Node test keeps them equal). */
 export const MAX_RETRIES = 3;
@@ -17,32 +16,6 @@ export const MAX_DELIVERIES = MAX_RETRIES + 1;
 
 /** Jobs still unfinished this long after their last change are failed by maintenance. */
 export const ABANDONED_AFTER_HOURS = 24;
-
-const PERMANENT: ReadonlySet<ErrorCode> = new Set([
-  'INSUFFICIENT_PERMISSIONS',
-  'AUTHENTICATION_REQUIRED',
-  'NOT_FOUND',
-  'VALIDATION_FAILED',
-]);
-
-/**
- * @example
- * isPermanent(new InsufficientPermissions()) // true: retrying can't help
- * isPermanent(new DatabaseUnavailable()) // false
- */
-export function isPermanent(error: unknown): boolean {
-  return isSignetError(error) && PERMANENT.has(error.code);
-}
-
-/**
- * The code recorded on a failed job: a domain error's own, `INTERNAL_ERROR` for anything else.
- *
- * @example
- * failureCode(new DatabaseUnavailable()) // 'DATABASE_UNAVAILABLE'
- */
-export function failureCode(error: unknown): ErrorCode {
-  return isSignetError(error) ? error.code : 'INTERNAL_ERROR';
-}
 
 /**
  * Delay before the next delivery after failed delivery number `attempts` (1-based): 10 s, 30 s, 90 s, …

@@ -7,7 +7,7 @@
  *   the user is demoted or removed), and never what only a principal may do for itself (`NEVER_DELEGATED`).
  * - websocket: what its bound actor may do.
  * - a custom type: what its registration's `permissions` says (`actor/registry.ts`); nothing without one.
- * - guest, system: nothing here (the system actor has its own, `bootstrap.ts`).
+ * - guest, system: nothing here (the system actor has its own: `system-actions.ts`).
  */
 import type { Actor, AgentActor, CustomActors, ServiceActor, UserActor } from '../actor/actor.ts';
 import { isAgentActor, isServiceActor, isUserActor, isWebSocketActor } from '../actor/guards.ts';

@@ -11,11 +11,11 @@ import { runScoped } from '../db/session.ts';
 import { InsufficientPermissions, NotFound } from '../errors.ts';
 import { databaseNow, noteRevocation, revokedCte } from '../identity/revocations.ts';
 import { permissionsOfActor } from '../policy/authorize.ts';
+import { defineAction } from './action.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { hashApiKeySecret, newApiKeySecret } from './auth/api-key-secret.ts';
 import { resourceId } from './ids.ts';
 import { revokeInRooms } from './rooms.ts';
-import { defineAction } from './tenant.ts';
 
 export interface ApiKeyView {
   id: string;
@@ -63,8 +63,6 @@ export const createApiKey = defineAction({
       db.execute(
         withAudit(
           ctx,
-          'api_keys.create',
-          'api_key',
           sql`insert into api_keys (organization_id, name, scopes, secret_hash, created_by)
               values (${ctx.organizationId}, ${input.name}, string_to_array(${input.scopes.join(' ')}, ' '),
                       ${await hashApiKeySecret(secret)}, ${ctx.actor.id})
@@ -119,7 +117,7 @@ export const revokeApiKey = defineAction({
           update api_keys set revoked_at = ${databaseNow}
           where id = ${id} and organization_id = ${ctx.organizationId} and revoked_at is null
           returning id as "resourceId", revoked_at
-        ), ${auditedCte(ctx, 'api_keys.revoke', 'api_key')}, ${revokedCte(ctx.organizationId, 'service', sql`"resourceId"`)}
+        ), ${auditedCte(ctx)}, ${revokedCte(ctx.organizationId, 'service', sql`"resourceId"`)}
         select (select revoked_at from revoked) as "revokedAt"`),
     ]);
     const revokedAt = (result.rows[0] as { revokedAt: Date | null } | undefined)?.revokedAt;

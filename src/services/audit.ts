@@ -2,22 +2,28 @@
  * The audit trail (SPEC §3): every mutation writes exactly one event in the same transaction as the
  * change — here, in the same statement: `withAudit` wraps a data-modifying statement in a CTE whose
  * audit insert selects from the statement's RETURNING rows, so there is an event exactly when there is
- * a change, and a failure leaves neither. Refusals are recorded by `tenant.ts`.
+ * a change, and a failure leaves neither. Refusals are recorded by `action.ts`.
+ *
+ * An event names the running action — its definition's `name` and `resource`, which travel on the
+ * tenant context (`ctx.action`) — so an action's audit can't drift from its declaration. Only what is
+ * not the running action's own success names its event explicitly (`auditedEventCte`: a job's failure,
+ * a deletion that failed).
  */
 import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { AuditQuery } from '../contract/requests.ts';
 import { auditEvents } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
+import { defineAction } from './action.ts';
 import { afterCursor, pageOf } from './pagination.ts';
-import { defineAction, type TenantContext } from './tenant.ts';
+import type { TenantContext } from './tenant.ts';
 
 /**
  * `change` must be an INSERT/UPDATE/DELETE … RETURNING with a `"resourceId"` column; the result is
- * its rows, each with one audit event behind it.
+ * its rows, each with one event of the running action behind it.
  */
-export function withAudit(ctx: TenantContext, action: string, resourceType: string, change: SQL): SQL {
-  return sql`with changed as (${change}), ${auditedCte(ctx, action, resourceType)} select changed.* from changed`;
+export function withAudit(ctx: TenantContext, change: SQL): SQL {
+  return sql`with changed as (${change}), ${auditedCte(ctx)} select changed.* from changed`;
 }
 
 /**
@@ -40,21 +46,32 @@ function onBehalfOfSql(ctx: AuditSubject): { type: SQL; id: SQL } {
 
 export type AuditOutcome = 'success' | 'denied' | 'failure';
 
+/** What an event records: the audit action, the resource type, and how it ended (`success` by default). */
+export interface AuditedEvent {
+  readonly action: string;
+  readonly resource: string;
+  readonly outcome?: AuditOutcome;
+}
+
 /**
- * The `audited as (…)` CTE: one event per row of a `changed` CTE with a `"resourceId"` column —
- * `success` unless the change records a refusal or a failure (e.g. a background job that failed).
+ * The `audited as (…)` CTE of the running action (`ctx.action`): one `success` event per row of a
+ * `changed` CTE with a `"resourceId"` column.
  */
-export function auditedCte(
-  ctx: AuditSubject,
-  action: string,
-  resourceType: string,
-  outcome: AuditOutcome = 'success',
-): SQL {
+export function auditedCte(ctx: TenantContext): SQL {
+  return auditedEventCte(ctx, { action: ctx.action.name, resource: ctx.action.resource });
+}
+
+/**
+ * The same CTE for an event that is not the running action's own success — named here explicitly:
+ * a background job that failed or was refused, a deletion that ended `failed`.
+ */
+export function auditedEventCte(ctx: AuditSubject, event: AuditedEvent): SQL {
+  const outcome = event.outcome ?? 'success';
   const onBehalfOf = onBehalfOfSql(ctx);
   return sql`audited as (
     insert into audit_events (organization_id, actor_type, actor_id, action, resource_type, resource_id, outcome, request_id,
                               on_behalf_of_type, on_behalf_of_id)
-    select ${ctx.organizationId}::uuid, ${ctx.principal.type}, ${ctx.principal.id}, ${action}, ${resourceType},
+    select ${ctx.organizationId}::uuid, ${ctx.principal.type}, ${ctx.principal.id}, ${event.action}, ${event.resource},
            changed."resourceId"::text, ${outcome}, ${ctx.requestId}, ${onBehalfOf.type}, ${onBehalfOf.id}
     from changed
     returning 1

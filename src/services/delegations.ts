@@ -17,10 +17,11 @@ import { InsufficientPermissions, NotFound } from '../errors.ts';
 import { databaseNow, noteRevocation, revokedCte } from '../identity/revocations.ts';
 import { NEVER_DELEGATED } from '../policy/authorize.ts';
 import { type Permission, permissionsOf, type Role } from '../policy/permissions.ts';
+import { defineAction } from './action.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
 import { revokeInRooms } from './rooms.ts';
-import { defineAction, type TenantContext } from './tenant.ts';
+import type { TenantContext } from './tenant.ts';
 
 export interface DelegationView {
   id: string;
@@ -83,8 +84,6 @@ export const createDelegation = defineAction({
       db.execute(
         withAudit(
           ctx,
-          'delegations.create',
-          'delegation',
           sql`insert into delegations (organization_id, user_id, agent_name, scopes, expires_at)
               values (${ctx.organizationId}, ${userId}, ${input.name}, string_to_array(${input.scopes.join(' ')}, ' '),
                       ${input.expiresAt})
@@ -147,7 +146,7 @@ export const endDelegation = defineAction({
           update delegations set ended_at = ${databaseNow}
           where id = ${id} and organization_id = ${ctx.organizationId} and user_id = ${userId} and ended_at is null
           returning id as "resourceId"
-        ), ${auditedCte(ctx, 'delegations.end', 'delegation')}, ${revokedCte(ctx.organizationId, 'agent', sql`"resourceId"`)}
+        ), ${auditedCte(ctx)}, ${revokedCte(ctx.organizationId, 'agent', sql`"resourceId"`)}
         select (select revoked_at from revoked) as "revokedAt"`),
     ]);
     const revokedAt = (result.rows[0] as { revokedAt: Date | string | null } | undefined)?.revokedAt;

@@ -9,11 +9,11 @@ import type { CreateDocument, ListDocuments, UpdateDocument } from '../contract/
 import { documents } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { Conflict, NotFound } from '../errors.ts';
+import { defineAction } from './action.ts';
 import { withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
 import { afterCursor, pageOf } from './pagination.ts';
 import { closeDocumentRoom } from './rooms.ts';
-import { defineAction } from './tenant.ts';
 
 export interface DocumentView {
   id: string;
@@ -110,8 +110,6 @@ export const createDocument = defineAction({
       db.execute(
         withAudit(
           ctx,
-          'documents.create',
-          'document',
           sql`insert into documents (organization_id, title, body, visibility, created_by)
               values (${ctx.organizationId}, ${input.title}, ${input.body}, ${input.visibility}, ${`${ctx.principal.type}:${ctx.principal.id}`})
               ${RETURNING}`,
@@ -134,8 +132,6 @@ export const updateDocument = defineAction({
       db.execute(
         withAudit(
           ctx,
-          'documents.update',
-          'document',
           sql`update documents set
                 title = coalesce(${input.title ?? null}, title),
                 body = coalesce(${input.body ?? null}, body),
@@ -172,8 +168,6 @@ export const deleteDocument = defineAction({
       db.execute(
         withAudit(
           ctx,
-          'documents.delete',
-          'document',
           sql`delete from documents where id = ${documentId(id)} and organization_id = ${ctx.organizationId}
               returning id, id as "resourceId"`,
         ),

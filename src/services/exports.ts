@@ -13,11 +13,11 @@ import { runScoped } from '../db/session.ts';
 import { InsufficientPermissions, NotFound } from '../errors.ts';
 import { exportMessage } from '../messages.ts';
 import type { Permission } from '../policy/permissions.ts';
+import { defineAction } from './action.ts';
 import { withAudit } from './audit.ts';
 import { readDocument } from './documents.ts';
 import { resourceId } from './ids.ts';
 import { completeJob, failJob, JOB_COLUMNS, type JobRow, type JobView, jobView } from './jobs.ts';
-import { defineAction } from './tenant.ts';
 
 /** What the job needs of its rebuilt actor: starting an export, reading the document. */
 export const EXPORT_PERMISSIONS: readonly Permission[] = ['exports:create', 'documents:read'];
@@ -32,8 +32,9 @@ export interface ExportSnapshot {
 export const createExport = defineAction({
   name: 'exports.create',
   permission: 'exports:create',
-  resource: 'document',
-  resourceId: (documentId: string) => documentId,
+  // The job it creates, like every event of an export (its run, a failed enqueue): a refusal, before
+  // any job exists, names none (`*`), as every refused create does.
+  resource: 'job',
   async run(ctx, documentId: string): Promise<JobView> {
     resourceId(documentId);
     // The consumer rebuilds the actor from a reference: only token actors can be rebuilt.
@@ -45,8 +46,6 @@ export const createExport = defineAction({
       db.execute(
         withAudit(
           ctx,
-          'exports.create',
-          'job',
           sql`insert into jobs (organization_id, kind, actor_type, actor_id, input)
               select ${ctx.organizationId}, 'export', ${ctx.principal.type}, ${ctx.principal.id},
                      jsonb_build_object('documentId', d.id)
@@ -84,6 +83,6 @@ export const runExport = defineAction({
       version: document.version,
       exportedAt: new Date().toISOString(),
     };
-    return completeJob(ctx, { jobId: input.jobId, attempt: input.attempt, action: 'exports.run' }, snapshot);
+    return completeJob(ctx, { jobId: input.jobId, attempt: input.attempt }, snapshot);
   },
 });

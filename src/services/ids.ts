@@ -1,7 +1,6 @@
 /** Resource ids in paths: a uuid, or a resource that can't exist (404, never a 500 from a uuid cast). */
 import { NotFound } from '../errors.ts';
-
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID } from '../uuid.ts';
 
 /**
  * @example

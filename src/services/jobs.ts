@@ -16,12 +16,14 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { ActorRef } from '../actor/actor.ts';
 import type { Database } from '../db/client.ts';
-import { runScoped, type SessionScope } from '../db/session.ts';
+import { tenantScope } from '../db/scopes.ts';
+import { runScoped } from '../db/session.ts';
 import { type ErrorCode, NotFound } from '../errors.ts';
 import { can } from '../policy/authorize.ts';
-import { type AuditOutcome, auditedCte, withAudit } from './audit.ts';
+import { defineAction } from './action.ts';
+import { type AuditOutcome, auditedEventCte, withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
-import { defineAction, type TenantContext } from './tenant.ts';
+import type { TenantContext } from './tenant.ts';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
@@ -125,15 +127,6 @@ export type Claim =
   /** No such job for this actor (deleted with its organization, or a message that doesn't match it). */
   | { readonly state: 'missing' };
 
-function jobScope(job: JobHandle): SessionScope {
-  return {
-    organizationId: job.actor.organizationId,
-    actorType: job.actor.type,
-    actorId: job.actor.id,
-    userId: job.actor.type === 'user' ? job.actor.id : null,
-  };
-}
-
 /** The job's row, which must also name the referenced actor as its creator. */
 function ownRow(job: JobHandle): SQL {
   return sql`id = ${job.jobId} and organization_id = ${job.actor.organizationId}
@@ -142,7 +135,7 @@ function ownRow(job: JobHandle): SQL {
 
 export async function claimJob(job: JobHandle): Promise<Claim> {
   const { db } = job;
-  const [claimed, current] = await runScoped(db, jobScope(job), [
+  const [claimed, current] = await runScoped(db, tenantScope(job.actor), [
     db.execute(sql`update jobs set status = 'running', attempts = attempts + 1, updated_at = now()
       where ${ownRow(job)}
         and (status = 'queued'
@@ -161,7 +154,7 @@ export async function claimJob(job: JobHandle): Promise<Claim> {
 /** Back to queued after a transient failure of `attempt`, for the message's next delivery. */
 export async function releaseJob(job: JobHandle, attempt: number): Promise<void> {
   const { db } = job;
-  await runScoped(db, jobScope(job), [
+  await runScoped(db, tenantScope(job.actor), [
     db.execute(sql`update jobs set status = 'queued', updated_at = now()
       where ${ownRow(job)} and status = 'running' and attempts = ${attempt}`),
   ]);
@@ -179,21 +172,24 @@ export async function failJob(
   const guard =
     failure.attempt === null ? sql`status = 'queued'` : sql`status = 'running' and attempts = ${failure.attempt}`;
   const subject = { organizationId: job.actor.organizationId, principal: job.actor, requestId: job.requestId };
-  const [result] = await runScoped(db, jobScope(job), [
+  const [result] = await runScoped(db, tenantScope(job.actor), [
     db.execute(sql`with changed as (
         update jobs set status = 'failed', error_code = ${failure.code}, updated_at = now()
         where ${ownRow(job)} and ${guard}
         returning id as "resourceId"
-      ), ${auditedCte(subject, failure.action, 'job', failure.outcome)}
+      ), ${auditedEventCte(subject, { action: failure.action, resource: 'job', outcome: failure.outcome })}
       select count(*)::int as n from changed`),
   ]);
   return (result.rows[0] as { n: number }).n > 0;
 }
 
-/** Succeeds the run `attempt` with its result, audited as `action` by the actor of `ctx`. True when it did. */
+/**
+ * Succeeds the run `attempt` with its result, audited as the running action (`exports.run`) by the actor
+ * of `ctx`. True when it did.
+ */
 export async function completeJob(
   ctx: TenantContext,
-  job: { jobId: string; attempt: number; action: string },
+  job: { jobId: string; attempt: number },
   result: unknown,
 ): Promise<boolean> {
   const { db } = ctx;
@@ -201,8 +197,6 @@ export async function completeJob(
     db.execute(
       withAudit(
         ctx,
-        job.action,
-        'job',
         sql`update jobs set status = 'succeeded', result = ${JSON.stringify(result)}::jsonb, error_code = null,
               expires_at = now() + make_interval(days => ${RESULT_TTL_DAYS}), updated_at = now()
             where id = ${job.jobId} and organization_id = ${ctx.organizationId}

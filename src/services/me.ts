@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import type { UserActor } from '../actor/actor.ts';
 import type { Context } from '../context.ts';
 import { memberships, organizations } from '../db/schema.ts';
+import { userScope } from '../db/scopes.ts';
 import { runScoped } from '../db/session.ts';
 
 export interface Membership {
@@ -15,8 +16,7 @@ export interface Membership {
 export async function listMyOrganizations(ctx: Context<UserActor>): Promise<Membership[]> {
   const { db, actor } = ctx;
   // The session names the user, not a tenant: RLS shows exactly this user's memberships.
-  const scope = { organizationId: null, userId: actor.id, actorType: 'user', actorId: actor.id };
-  const [rows] = await runScoped(db, scope, [
+  const [rows] = await runScoped(db, userScope(actor.id), [
     db
       .select({ id: organizations.id, name: organizations.name, slug: organizations.slug, role: memberships.role })
       .from(memberships)

@@ -13,10 +13,11 @@ import { Conflict, InsufficientPermissions, NotFound, ValidationFailed } from '.
 import { noteRevocation, revokedCte } from '../identity/revocations.ts';
 import { can } from '../policy/authorize.ts';
 import { isRole, type Role } from '../policy/permissions.ts';
+import { defineAction } from './action.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
 import { revokeInRooms } from './rooms.ts';
-import { defineAction, type TenantContext } from './tenant.ts';
+import type { TenantContext } from './tenant.ts';
 
 export interface MemberView {
   userId: string;
@@ -88,8 +89,6 @@ export const addMember = defineAction({
       db.execute(
         withAudit(
           ctx,
-          'members.add',
-          'member',
           sql`insert into memberships (organization_id, user_id, role)
               values (${ctx.organizationId}, signet_user_id_for_email(${input.email}), ${input.role})
               returning user_id as "userId", user_id as "resourceId", role, created_at as "createdAt"`,
@@ -127,7 +126,6 @@ export const changeMemberRole = defineAction({
       ctx,
       id,
       from,
-      'members.change_role',
       from === 'owner',
       (guard) =>
         sql`update memberships set role = ${input.role}
@@ -157,7 +155,6 @@ export const removeMember = defineAction({
       ctx,
       id,
       from,
-      'members.remove',
       from === 'owner',
       (guard) =>
         sql`delete from memberships
@@ -179,7 +176,6 @@ async function writeGuarded(
   ctx: TenantContext,
   id: string,
   from: Role,
-  action: string,
   takesAnOwner: boolean,
   change: (guard: SQL) => SQL,
 ): Promise<Date> {
@@ -192,7 +188,7 @@ async function writeGuarded(
       sql`select user_id from memberships where organization_id = ${ctx.organizationId} and role = 'owner' for update`,
     ),
     // Every part of one statement sees the same snapshot: `ok` is the guard before the change.
-    db.execute(sql`with changed as (${change(guard)}), ${auditedCte(ctx, action, 'member')}, ${revokedCte(ctx.organizationId, 'user', id)}
+    db.execute(sql`with changed as (${change(guard)}), ${auditedCte(ctx)}, ${revokedCte(ctx.organizationId, 'user', id)}
       select ${guard} as ok, (select revoked_at from revoked) as "revokedAt"`),
   ]);
   const row = result.rows[0] as { ok: boolean; revokedAt: Date | null };

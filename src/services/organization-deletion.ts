@@ -1,6 +1,6 @@
 /**
  * Organization deletion (SPEC §3): `DELETE /v1/orgs/current` records the deletion and starts a durable
- * workflow (`workflows/org-deletion.ts`) whose every step is one of the actions below, run as the
+ * workflow (`workflows/organization-deletion.ts`) whose every step is one of the actions below, run as the
  * initiating owner — rebuilt from an actor reference at that step, checked against `org:delete` by the
  * same policy as any request, and audited as that owner. The system actor performs none of them.
  *
@@ -11,14 +11,16 @@
 import { sql } from 'drizzle-orm';
 import type { UserActor } from '../actor/actor.ts';
 import { organizationDeletions } from '../db/schema.ts';
+import { userScope } from '../db/scopes.ts';
 import { runScoped } from '../db/session.ts';
 import { Conflict, InsufficientPermissions, NotFound } from '../errors.ts';
 import { databaseNow, forgetRevocations, noteRevocation } from '../identity/revocations.ts';
 import type { DeletionParams } from '../messages.ts';
-import { auditedCte } from './audit.ts';
+import { defineAction } from './action.ts';
+import { auditedCte, auditedEventCte } from './audit.ts';
 import { resourceId } from './ids.ts';
 import { closeOrganizationRoomConnections } from './rooms.ts';
-import { defineAction, type TenantContext } from './tenant.ts';
+import type { TenantContext } from './tenant.ts';
 
 export const DELETION_STEPS = ['revoke-access', 'close-rooms', 'final-export', 'delete-data'] as const;
 export type DeletionStep = (typeof DELETION_STEPS)[number];
@@ -66,7 +68,7 @@ export const requestOrganizationDeletion = defineAction({
           from organizations o where o.id = ${ctx.organizationId}
           on conflict (organization_id) where status <> 'failed' do nothing
           returning organization_id as "resourceId"
-        ), ${auditedCte(ctx, 'organizations.delete', 'organization')}
+        ), ${auditedCte(ctx)}
         select count(*)::int as started from changed`),
     ]);
     if ((result.rows[0] as { started: number }).started !== 1) {
@@ -102,7 +104,7 @@ export const revokeOrganizationAccess = defineAction({
         ), keys as (
           update api_keys set revoked_at = ${databaseNow} where organization_id = ${ctx.organizationId} and revoked_at is null
           returning id
-        ), ${auditedCte(ctx, 'organizations.delete.revoke_access', 'organization')}
+        ), ${auditedCte(ctx)}
         select (select count(*) from keys)::int as keys, (select access_revoked_at from changed) as "revokedAt"`),
     ]);
     const revokedAt = (result.rows[0] as { revokedAt: Date | string | null } | undefined)?.revokedAt;
@@ -118,7 +120,7 @@ export const closeOrganizationRooms = defineAction({
   resource: 'organization',
   async run(ctx, _deletionId: string) {
     const closed = await closeOrganizationRoomConnections(ctx.env, ctx.organizationId, 'organization deleted');
-    await recordStepEvent(ctx, 'organizations.delete.close_rooms');
+    await recordStepEvent(ctx);
     return { closed };
   },
 });
@@ -141,7 +143,7 @@ export const writeFinalExport = defineAction({
             from documents d where d.organization_id = ${ctx.organizationId})
           where id = ${deletionId} and organization_id = ${ctx.organizationId}
           returning organization_id as "resourceId"
-        ), ${auditedCte(ctx, 'organizations.delete.final_export', 'organization')}
+        ), ${auditedCte(ctx)}
         select count(*) from changed`),
     ]);
   },
@@ -160,17 +162,18 @@ export const deleteOrganizationData = defineAction({
     await runScoped(db, ctx.scope, [
       db.execute(sql`with changed as (
           delete from organizations where id = ${ctx.organizationId} returning id as "resourceId"
-        ), ${auditedCte(ctx, 'organizations.delete.delete_data', 'organization')}
+        ), ${auditedCte(ctx)}
         select count(*) from changed`),
     ]);
     forgetRevocations(ctx.organizationId);
   },
 });
 
-async function recordStepEvent(ctx: TenantContext, action: string): Promise<void> {
+/** The running step's event, for a step that changes no row (its resource: the organization). */
+async function recordStepEvent(ctx: TenantContext): Promise<void> {
   await runScoped(ctx.db, ctx.scope, [
     ctx.db.execute(sql`with changed as (select ${ctx.organizationId}::uuid as "resourceId"),
-      ${auditedCte(ctx, action, 'organization')} select 1`),
+      ${auditedCte(ctx)} select 1`),
   ]);
 }
 
@@ -204,7 +207,7 @@ export async function finishDeletion(
   await runScoped(ctx.db, ctx.scope, [
     status === 'failed'
       ? ctx.db.execute(
-          sql`with changed as (${finished}), ${auditedCte(ctx, 'organizations.delete.failed', 'organization', 'failure')} select 1`,
+          sql`with changed as (${finished}), ${auditedEventCte(ctx, { action: 'organizations.delete.failed', resource: 'organization', outcome: 'failure' })} select 1`,
         )
       : ctx.db.execute(finished),
   ]);
@@ -217,8 +220,7 @@ export async function readWorkflow(
 ): Promise<WorkflowView> {
   resourceId(id);
   const { db, actor } = ctx;
-  const scope = { organizationId: null, userId: actor.id, actorType: 'user', actorId: actor.id };
-  const [rows] = await runScoped(db, scope, [
+  const [rows] = await runScoped(db, userScope(actor.id), [
     db
       .select()
       .from(organizationDeletions)

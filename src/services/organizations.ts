@@ -9,8 +9,9 @@ import type { UserActor } from '../actor/actor.ts';
 import { systemActor } from '../actor/system.ts';
 import type { Context } from '../context.ts';
 import type { CreateOrganization } from '../contract/requests.ts';
+import { bootstrapScope } from '../db/scopes.ts';
 import { runScoped } from '../db/session.ts';
-import { assertSystemAction } from '../policy/bootstrap.ts';
+import { assertSystemAction } from '../policy/system-actions.ts';
 import { assertHasActor } from './tenant.ts';
 
 export async function createOrganization(ctx: Context<UserActor>, input: z.infer<typeof CreateOrganization>) {
@@ -21,8 +22,7 @@ export async function createOrganization(ctx: Context<UserActor>, input: z.infer
   const id = crypto.randomUUID();
   // The session is scoped to the new organization, so membership and audit rows pass RLS like any
   // tenant write; `bootstrap` is what lets the organization row itself be inserted.
-  const scope = { organizationId: id, actorType: 'system', actorId: system.reason, bootstrap: true };
-  const [rows] = await runScoped(db, scope, [
+  const [rows] = await runScoped(db, bootstrapScope(system.reason, id), [
     db.execute(sql`with org as (
         insert into organizations (id, name, slug) values (${id}, ${input.name}, ${input.slug})
         returning id, name, slug, created_at

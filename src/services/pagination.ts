@@ -3,19 +3,20 @@
  * next page continues strictly after it, so inserts during paging neither repeat nor skip rows.
  */
 import { type AnyColumn, and, eq, lt, or, type SQL } from 'drizzle-orm';
+import { base64url } from 'jose';
 import { ValidationFailed } from '../errors.ts';
-import { UUID } from './ids.ts';
+import { UUID } from '../uuid.ts';
 
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** The cursor after a row: its `[timestamp, id]` as JSON, in unpadded base64url. */
 export function encodeCursor(at: Date, id: string): string {
-  return btoa(JSON.stringify([at.toISOString(), id]))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
+  return base64url.encode(JSON.stringify([at.toISOString(), id]));
 }
 
 export function decodeCursor(cursor: string): { at: Date; id: string } {
   try {
-    const [at, id] = JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/'))) as [unknown, unknown];
+    const [at, id] = JSON.parse(utf8.decode(base64url.decode(cursor))) as [unknown, unknown];
     const date = new Date(String(at));
     if (typeof at !== 'string' || Number.isNaN(date.getTime()) || typeof id !== 'string' || !UUID.test(id))
       throw new Error();

@@ -6,6 +6,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { documents } from '../db/schema.ts';
+import { publicReadScope } from '../db/scopes.ts';
 import { runScoped } from '../db/session.ts';
 import { NotFound } from '../errors.ts';
 import { resourceId } from './ids.ts';
@@ -24,16 +25,12 @@ export async function readPublicDocument(
   documentId: string,
 ): Promise<PublicDocument> {
   resourceId(documentId);
-  const [rows] = await runScoped(
-    db,
-    { organizationId: null, actorType: reader.type, actorId: reader.id, publicRead: true },
-    [
-      db
-        .select({ id: documents.id, title: documents.title, body: documents.body, updatedAt: documents.updatedAt })
-        .from(documents)
-        .where(and(eq(documents.id, documentId), eq(documents.visibility, 'public'))),
-    ],
-  );
+  const [rows] = await runScoped(db, publicReadScope(reader), [
+    db
+      .select({ id: documents.id, title: documents.title, body: documents.body, updatedAt: documents.updatedAt })
+      .from(documents)
+      .where(and(eq(documents.id, documentId), eq(documents.visibility, 'public'))),
+  ]);
   const row = rows[0];
   if (!row) throw new NotFound();
   return { ...row, visibility: 'public' };

@@ -11,8 +11,8 @@ import type { Env } from '../env.ts';
 import { NotFound, TokenRevoked } from '../errors.ts';
 import type { Admission } from '../rooms/attachment.ts';
 import { CLOSE } from '../rooms/protocol.ts';
+import { defineAction } from './action.ts';
 import { resourceId } from './ids.ts';
-import { defineAction } from './tenant.ts';
 
 export const joinRoom = defineAction({
   name: 'rooms.join',

@@ -6,6 +6,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { toDomainError } from '../../src/db/errors.ts';
+import { userScope } from '../../src/db/scopes.ts';
 import { runScoped } from '../../src/db/session.ts';
 import { isSignetError } from '../../src/errors.ts';
 import { adminSql, database } from '../support/database.ts';
@@ -61,8 +62,9 @@ describe('database errors a client can cause', () => {
 
   it('through the tenant session, a NUL parameter is VALIDATION_FAILED, not a driver error', async () => {
     const db = database();
-    const scope = { organizationId: null, actorType: 'user', actorId: 'errors-test' };
-    await expect(runScoped(db, scope, [db.execute(sql`select ${'a\u0000'}::text`)])).rejects.toMatchObject({
+    await expect(
+      runScoped(db, userScope(crypto.randomUUID()), [db.execute(sql`select ${'a\u0000'}::text`)]),
+    ).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
     });
   });

@@ -5,6 +5,7 @@
 import { env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tenantScope, userScope } from '../../src/db/scopes.ts';
 import { runScoped } from '../../src/db/session.ts';
 import { adminSql, createDocument, createOrganization, database } from '../support/database.ts';
 
@@ -26,7 +27,11 @@ describe('row-level security', () => {
     }
   });
 
-  const scope = (organizationId: string | null) => ({ organizationId, actorType: 'user', actorId: 'rls-test' });
+  // A tenant session, or — without an organization — a user's, of a user who belongs to none.
+  const scope = (organizationId: string | null) =>
+    organizationId === null
+      ? userScope(crypto.randomUUID())
+      : tenantScope({ type: 'service', id: 'rls-test', organizationId });
 
   it("shows an unfiltered query only the tenant's rows", async () => {
     const db = database();

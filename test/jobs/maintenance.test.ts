@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { systemActor } from '../../src/actor/system.ts';
 import type { Context } from '../../src/context.ts';
+import { maintenanceScope } from '../../src/db/scopes.ts';
 import { runScoped } from '../../src/db/session.ts';
 import type { Env } from '../../src/env.ts';
 import worker from '../../src/index.ts';
@@ -180,7 +181,7 @@ describe('the system actor', () => {
     const t = await createTenant();
     const doc = await createDoc(t.tokens.editor);
     const db = database();
-    const scope = { organizationId: null, actorType: 'system', actorId: 'maintenance', maintenance: true };
+    const scope = maintenanceScope('maintenance');
     for (const table of ['documents', 'memberships', 'api_keys', 'users', 'organizations']) {
       const [result] = await runScoped(db, scope, [db.execute(sql.raw(`select count(*)::int as n from ${table}`))]);
       expect([table, (result.rows[0] as { n: number }).n]).toEqual([table, 0]);

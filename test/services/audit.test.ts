@@ -3,7 +3,14 @@
  * `denied`; a transaction that fails after the change leaves neither change nor event.
  */
 import { env } from 'cloudflare:test';
+import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/client.ts';
+import { runScoped } from '../../src/db/session.ts';
+import { defineAction } from '../../src/services/action.ts';
+import { withAudit } from '../../src/services/audit.ts';
+import { createExport } from '../../src/services/exports.ts';
+import { aUser } from '../support/actors.ts';
 import { adminSql } from '../support/database.ts';
 import { call, errorCode } from '../support/http.ts';
 import { createDoc, createTenant, type Tenant } from '../support/tenants.ts';
@@ -118,6 +125,58 @@ describe('the audit trail', () => {
         }),
       ]);
     }
+  });
+
+  it("names every event after the running action's definition: its name and resource, success or refusal", async () => {
+    // An action that writes its event through `withAudit` without naming it: the name and the resource
+    // come from its definition, on the tenant context.
+    const touched = crypto.randomUUID();
+    const probe = defineAction({
+      name: 'test.probe',
+      permission: 'documents:write',
+      resource: 'probe',
+      resourceId: (id: string) => id,
+      async run(ctx, id: string) {
+        await runScoped(ctx.db, ctx.scope, [ctx.db.execute(withAudit(ctx, sql`select ${id}::uuid as "resourceId"`))]);
+      },
+    });
+    const ctxOf = (role: 'editor' | 'viewer') => ({
+      actor: aUser({ id: t.userIds[role], organizationId: t.id, role }),
+      requestId: crypto.randomUUID(),
+      env,
+      db: openDatabase(env),
+      waitUntil: () => {},
+    });
+    const ran = ctxOf('editor');
+    await probe(ran, touched);
+    const refused = ctxOf('viewer');
+    await expect(probe(refused, touched)).rejects.toMatchObject({ code: 'INSUFFICIENT_PERMISSIONS' });
+    for (const [ctx, outcome] of [
+      [ran, 'success'],
+      [refused, 'denied'],
+    ] as const) {
+      expect(await eventsFor(t, ctx.requestId), outcome).toEqual([
+        expect.objectContaining({ action: 'test.probe', outcome, resource: { type: 'probe', id: touched } }),
+      ]);
+    }
+  });
+
+  it('records an export as its action declares it, accepted or refused: a job', async () => {
+    const { name, resource } = createExport.definition;
+    expect([name, resource]).toEqual(['exports.create', 'job']);
+    const doc = await createDoc(t.tokens.editor);
+    const accepted = await call('POST', `/v1/documents/${doc.id}/exports`, { token: t.tokens.editor });
+    expect(accepted.status).toBe(202);
+    const jobId = (accepted.body as { job: { id: string } }).job.id;
+    expect(await eventsFor(t, accepted.headers.get('x-request-id')!)).toEqual([
+      expect.objectContaining({ action: name, outcome: 'success', resource: { type: resource, id: jobId } }),
+    ]);
+    // A refusal comes before any job exists: it names none, as every refused create does.
+    const refused = await call('POST', `/v1/documents/${doc.id}/exports`, { token: t.tokens.service });
+    expect(refused.status).toBe(403);
+    expect(await eventsFor(t, refused.headers.get('x-request-id')!)).toEqual([
+      expect.objectContaining({ action: name, outcome: 'denied', resource: { type: resource, id: '*' } }),
+    ]);
   });
 
   it('records only well-formed resource ids for refusals: a path string never reaches the trail', async () => {

@@ -31,6 +31,7 @@ import { loadActorKeys } from '../../../src/actor/tokens/keys.ts';
 import { signActorToken } from '../../../src/actor/tokens/sign.ts';
 import { openDatabase } from '../../../src/db/client.ts';
 import { documents } from '../../../src/db/schema.ts';
+import { tenantScope } from '../../../src/db/scopes.ts';
 import { runScoped } from '../../../src/db/session.ts';
 import { handleFetch } from '../../../src/http/app.ts';
 
@@ -198,7 +199,7 @@ const operations = {
 async function run(f, op, token) {
   if (op.app === 'session') {
     const db = openDatabase(f.env);
-    const scope = { organizationId: ORGANIZATION, actorType: 'user', actorId: ORGANIZATION, userId: ORGANIZATION };
+    const scope = tenantScope({ type: 'user', id: ORGANIZATION, organizationId: ORGANIZATION });
     const where = and(eq(documents.id, DOCUMENT), eq(documents.organizationId, ORGANIZATION));
     const [rows] = await runScoped(db, scope, [db.select().from(documents).where(where)]);
     if (!rows[0]) throw new Error('session: no row');

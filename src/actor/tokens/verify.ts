@@ -30,6 +30,7 @@
 import { base64url } from 'jose';
 import { isPermission, isRole, type Permission } from '../../contract/permissions.ts';
 import { InvalidToken, TokenExpired } from '../../errors.ts';
+import { UUID } from '../../uuid.ts';
 import type { AgentActor, ServiceActor, TokenActor, UserActor } from '../actor.ts';
 import {
   ACTOR_TOKEN_TYPE,
@@ -52,7 +53,6 @@ export interface VerifyOptions {
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The registered claims every actor token must carry (jose's `requiredClaims` plus `iss`/`aud`). */
 const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'iat', 'exp', 'jti'] as const;
 /** An agent's name is a label for people: short. */

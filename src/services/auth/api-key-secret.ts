@@ -1,16 +1,11 @@
 /** API key secrets: shown once, stored only as a SHA-256 hash. */
+import { base64url } from 'jose';
 
 const PREFIX = 'sgk_';
 
+/** `sgk_` and 32 random bytes in unpadded base64url (43 characters). */
 export function newApiKeySecret(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return (
-    PREFIX +
-    btoa(String.fromCharCode(...bytes))
-      .replace(/\+/g, '-')
-      .replace(/\//g, '_')
-      .replace(/=+$/, '')
-  );
+  return PREFIX + base64url.encode(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 export async function hashApiKeySecret(secret: string): Promise<string> {

@@ -44,13 +44,14 @@ import {
   userIdentities,
   users,
 } from '../../db/schema.ts';
+import { bootstrapScope } from '../../db/scopes.ts';
 import { runScoped } from '../../db/session.ts';
 import { InvalidToken, NotFound, TokenRevoked, ValidationFailed } from '../../errors.ts';
 import { resolveBearer } from '../../identity/resolve-bearer.ts';
 import { databaseNow } from '../../identity/revocations.ts';
 import { capToGrantor } from '../../policy/authorize.ts';
-import { assertSystemAction } from '../../policy/bootstrap.ts';
 import { isRole, type Role } from '../../policy/permissions.ts';
+import { assertSystemAction } from '../../policy/system-actions.ts';
 import { assertCleanText } from '../../text.ts';
 import { createDelegation } from '../delegations.ts';
 import { hashApiKeySecret, looksLikeApiKeySecret } from './api-key-secret.ts';
@@ -164,7 +165,7 @@ export interface Authority {
 function bootstrap(reason: 'bootstrap:load-user' | 'bootstrap:load-api-key') {
   const system = systemActor('token exchange');
   assertSystemAction(system, reason);
-  return { organizationId: null, actorType: 'system', actorId: system.reason, bootstrap: true } as const;
+  return bootstrapScope(system.reason);
 }
 
 const databaseClock = sql`select (extract(epoch from ${databaseNow}) * 1000)::bigint as "now"`;

@@ -10,10 +10,11 @@
  */
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from 'cloudflare:workers';
 import { NonRetryableError } from 'cloudflare:workflows';
-import { type Context, runInContext } from '../context.ts';
+import { type Context, createContext, runInContext } from '../context.ts';
 import { openDatabase } from '../db/client.ts';
-import type { SessionScope } from '../db/session.ts';
+import { type SessionScope, tenantScope } from '../db/scopes.ts';
 import type { Env } from '../env.ts';
+import { clientErrorCode, type ErrorCode, PERMANENT_FAILURES } from '../errors.ts';
 import { rebuildActor } from '../identity/rebuild-actor.ts';
 import type { DeletionParams } from '../messages.ts';
 import { log } from '../observability/log.ts';
@@ -34,9 +35,11 @@ const STEPS: readonly [DeletionStep, (ctx: Context, deletionId: string) => Promi
   ['delete-data', deleteOrganizationData],
 ];
 
-/** Transient failures (the database unreachable, …) retry with backoff; refusals don't retry. */
+/**
+ * Transient failures (the database unreachable, …) retry with backoff; permanent ones
+ * (`PERMANENT_FAILURES`, the same set as a job's) don't.
+ */
 const STEP_CONFIG = { retries: { limit: 4, delay: '1 second', backoff: 'exponential' }, timeout: '2 minutes' } as const;
-const PERMANENT = new Set(['INSUFFICIENT_PERMISSIONS', 'NOT_FOUND', 'VALIDATION_FAILED']);
 /** In-flight requests holding a just-revoked token get this long to finish before rooms close. */
 const DRAIN = '2 seconds';
 
@@ -46,25 +49,42 @@ export class OrgDeletionWorkflow extends WorkflowEntrypoint<Env, DeletionParams>
     step: WorkflowStep,
   ): Promise<{ status: 'succeeded' }> {
     const params = event.payload;
+    // The code of the last step attempt that failed, kept as a value: the error a step rethrows once its
+    // retries are spent comes back through the engine and may no longer be the domain error it was.
+    const failure: { code: ErrorCode | null } = { code: null };
+    let refused: ErrorCode | null = null;
     try {
       for (const [name, action] of STEPS) {
         if (name === 'close-rooms') await step.sleep('drain in-flight requests', DRAIN);
-        const outcome = await step.do(name, STEP_CONFIG, ({ attempt }) => this.#runStep(params, name, action, attempt));
-        if (!outcome.ok) throw new NonRetryableError(outcome.code, outcome.code);
+        const outcome = await step.do(name, STEP_CONFIG, ({ attempt }) =>
+          this.#runStep(params, name, action, attempt, failure),
+        );
+        if (!outcome.ok) {
+          refused = outcome.code;
+          break;
+        }
       }
-      await step.do('record success', async () => {
-        await finishDeletion(this.#bookkeeping(params), params.deletionId, 'succeeded');
+      if (refused === null) {
+        await step.do('record success', async () => {
+          await finishDeletion(this.#bookkeeping(params), params.deletionId, 'succeeded');
+          return { status: 'succeeded' };
+        });
         return { status: 'succeeded' };
-      });
-      return { status: 'succeeded' };
+      }
     } catch (error) {
-      const code = codeOf(error);
-      await step.do('record failure', async () => {
-        await finishDeletion(this.#bookkeeping(params), params.deletionId, 'failed', code);
-        return { status: 'failed', code };
-      });
+      await this.#recordFailure(step, params, failure.code ?? clientErrorCode(error));
       throw error;
     }
+    await this.#recordFailure(step, params, refused);
+    // Ends the workflow `failed` without another try.
+    throw new NonRetryableError(`organization deletion stopped: ${refused}`, refused);
+  }
+
+  async #recordFailure(step: WorkflowStep, params: DeletionParams, code: ErrorCode): Promise<void> {
+    await step.do('record failure', async () => {
+      await finishDeletion(this.#bookkeeping(params), params.deletionId, 'failed', code);
+      return { status: 'failed', code };
+    });
   }
 
   async #runStep(
@@ -72,7 +92,8 @@ export class OrgDeletionWorkflow extends WorkflowEntrypoint<Env, DeletionParams>
     name: DeletionStep,
     action: (ctx: Context, deletionId: string) => Promise<unknown>,
     attempt: number,
-  ): Promise<{ ok: true } | { ok: false; code: string }> {
+    failure: { code: ErrorCode | null },
+  ): Promise<{ ok: true } | { ok: false; code: ErrorCode }> {
     const bookkeeping = this.#bookkeeping(params);
     await markStep(bookkeeping, params.deletionId, name, {
       status: 'running',
@@ -84,17 +105,18 @@ export class OrgDeletionWorkflow extends WorkflowEntrypoint<Env, DeletionParams>
       const owner = await rebuildActor(bookkeeping.db, params.owner, {
         jti: `${params.deletionId}:${name}:${attempt}`,
       });
-      const ctx: Context = {
+      const ctx = createContext({
         actor: owner,
         requestId: params.requestId,
         env: this.env,
         db: bookkeeping.db,
-        waitUntil: (promise) => this.ctx.waitUntil(promise),
-      };
+        exec: this.ctx,
+      });
       await runInContext(ctx, () => action(ctx, params.deletionId));
     } catch (error) {
-      const code = codeOf(error);
-      const permanent = PERMANENT.has(code);
+      const code = clientErrorCode(error);
+      const permanent = PERMANENT_FAILURES.has(code);
+      failure.code = code;
       log({
         level: permanent ? 'warn' : 'error',
         msg: `organization deletion step ${name} failed${permanent ? '' : '; it will be retried'}`,
@@ -113,6 +135,7 @@ export class OrgDeletionWorkflow extends WorkflowEntrypoint<Env, DeletionParams>
       if (permanent) return { ok: false, code };
       throw error;
     }
+    failure.code = null;
     await markStep(bookkeeping, params.deletionId, name, {
       status: 'succeeded',
       attempts: attempt,
@@ -134,21 +157,7 @@ export class OrgDeletionWorkflow extends WorkflowEntrypoint<Env, DeletionParams>
       organizationId: params.owner.organizationId,
       principal: { type: 'user', id: params.owner.id },
       requestId: params.requestId,
-      scope: {
-        organizationId: params.owner.organizationId,
-        actorType: 'user',
-        actorId: params.owner.id,
-        userId: params.owner.id,
-      },
+      scope: tenantScope(params.owner),
     };
   }
-}
-
-function codeOf(error: unknown): string {
-  const code = (error as { code?: unknown })?.code;
-  if (typeof code === 'string') return code;
-  // A NonRetryableError carries the code as its message (and name), possibly prefixed with it again.
-  const message = (error as { message?: unknown })?.message;
-  const match = typeof message === 'string' ? /^([A-Z][A-Z_]+)(?::|$)/.exec(message) : null;
-  return match?.[1] ?? 'INTERNAL_ERROR';
 }

@@ -3,7 +3,7 @@
  * system actor only — never for an actor that merely looks like one.
  */
 import { describe, expect, it } from 'vitest';
-import { assertSystemAction, SYSTEM_ACTIONS, type SystemAction } from '../../src/policy/bootstrap.ts';
+import { assertSystemAction, SYSTEM_ACTIONS, type SystemAction } from '../../src/policy/system-actions.ts';
 import { aGuest, aService, aSystem, aUser } from '../support/actors.ts';
 
 const refused = expect.objectContaining({ code: 'INSUFFICIENT_PERMISSIONS' });
