@@ -29,6 +29,7 @@ import { benchRevocations } from './suites/revocations.ts';
 import { benchRls } from './suites/rls.ts';
 import { benchRooms10k } from './suites/room-10k.ts';
 import { benchRoomJoins } from './suites/room-joins.ts';
+import { benchRoomYjs } from './suites/room-yjs.ts';
 import { benchRooms } from './suites/rooms.ts';
 
 /** The whole run is abandoned (and everything stopped) past this. */
@@ -50,6 +51,7 @@ const SUITES = {
   load: 'http',
   'rooms.fanout': 'rooms',
   'rooms.joins': 'rooms',
+  'rooms.yjs': 'rooms',
   'rooms.10k': 'rooms',
 } as const;
 type SuiteName = keyof typeof SUITES;
@@ -125,7 +127,15 @@ async function main(): Promise<number> {
     await suite('rls', () => benchRls(results));
     await suite('revocations', () => benchRevocations(results));
 
-    const needsSignet: SuiteName[] = ['roundtrips', 'jwks', 'load', 'rooms.fanout', 'rooms.joins', 'rooms.10k'];
+    const needsSignet: SuiteName[] = [
+      'roundtrips',
+      'jwks',
+      'load',
+      'rooms.fanout',
+      'rooms.joins',
+      'rooms.yjs',
+      'rooms.10k',
+    ];
     if (needsSignet.some(wanted)) {
       idp = await startLocalIdp();
       const localIdp = idp;
@@ -134,11 +144,12 @@ async function main(): Promise<number> {
         await suite('roundtrips', () => benchRoundTrips(results, signet));
         await suite('jwks', () => benchJwks(results, signet, localIdp));
         await suite('load', () => benchHttp(results, signet));
-        if (wanted('rooms.fanout') || wanted('rooms.joins')) {
+        if (wanted('rooms.fanout') || wanted('rooms.joins') || wanted('rooms.yjs')) {
           const party = await started('bench worker (partyserver)', () => startBenchWorker(tree, 'partyserver', '/'));
           if (party) {
             await suite('rooms.fanout', () => benchRooms(results, signet, party));
             await suite('rooms.joins', () => benchRoomJoins(results, signet, party));
+            await suite('rooms.yjs', () => benchRoomYjs(results, signet, party));
             await party.stop();
           }
         }

@@ -1,11 +1,18 @@
 // The demo page, built on Signet's typed client (src/client, bundled to /client/signet.js by
 // `npm run dev`): sign in with the dev grant, list documents, join a room — the client sends the
 // browser credentials of SPEC §4 (subprotocols "signet.v1" + "bearer.<token>"), re-authenticates
-// before the token expires and reconnects with backoff — and show presence and messages live.
+// before the token expires and reconnects with backoff — and show presence and messages live, and the
+// document itself as a collaborative editor: a textarea bound to the room's Yjs text (`room.doc`), with the
+// names of who is in it from the room-stamped awareness (`room.awareness`). Viewers get it read-only; the
+// room refuses their edits anyway.
 import { createClient } from '/client/signet.js';
 
 const $ = (id) => document.getElementById(id);
-const state = { token: null, client: null, room: null };
+const state = { token: null, client: null, room: null, email: null, role: null };
+// For the browser test: the page's state (its room, the role it signed in with).
+window.signetDemo = state;
+/** The origin of edits typed into this page's textarea. */
+const TYPED = 'typed';
 const anonymous = createClient({ baseUrl: location.origin });
 
 function label(actor) {
@@ -20,6 +27,8 @@ async function signIn(email) {
       (await anonymous.exchangeToken({ grant_type: 'dev', email, organization, ttl_seconds: 300 })).access_token;
     const first = await anonymous.exchangeToken({ grant_type: 'dev', email, organization, ttl_seconds: 300 });
     state.token = first.access_token;
+    state.email = email;
+    state.role = first.actor.role;
     state.client = createClient({ baseUrl: location.origin, getToken: fresh });
     $('whoami').textContent = `Signed in as ${email} (${first.actor.role}).`;
     $('whoami').className = '';
@@ -65,6 +74,73 @@ function log(text, kind = '') {
   $('messages').scrollTop = $('messages').scrollHeight;
 }
 
+/** The one span where `from` and `to` differ: [start, deleted, inserted]. */
+function changedSpan(from, to) {
+  let start = 0;
+  while (start < from.length && start < to.length && from[start] === to[start]) start++;
+  let end = 0;
+  while (end < from.length - start && end < to.length - start && from[from.length - 1 - end] === to[to.length - 1 - end])
+    end++;
+  return [start, from.length - start - end, to.slice(start, to.length - end)];
+}
+
+/** Binds the textarea to the room's Yjs text: typing becomes Yjs changes, others' changes move the text. */
+function bindEditor(room) {
+  const area = $('body');
+  const text = room.doc.getText('body');
+  const readOnly = state.role === 'viewer';
+  area.readOnly = readOnly;
+  area.disabled = true;
+  area.value = '';
+  $('doc-status').textContent = readOnly ? '(read-only: viewers may not edit)' : '';
+  let shown = '';
+  room.synced().then(() => {
+    shown = text.toString();
+    area.value = shown;
+    area.disabled = false;
+    area.placeholder = readOnly ? '' : 'Type here…';
+  });
+  area.oninput = () => {
+    const [start, deleted, inserted] = changedSpan(shown, area.value);
+    room.doc.transact(() => {
+      if (deleted > 0) text.delete(start, deleted);
+      if (inserted) text.insert(start, inserted);
+    }, TYPED);
+    shown = area.value;
+  };
+  text.observe((event, transaction) => {
+    if (transaction.origin === TYPED) return;
+    // Keep the caret where it was in the text around it.
+    let [s, e] = [area.selectionStart, area.selectionEnd];
+    let index = 0;
+    for (const op of event.delta) {
+      if (op.retain) index += op.retain;
+      else if (op.insert) {
+        const n = op.insert.length;
+        if (index < s) s += n;
+        if (index < e) e += n;
+        index += n;
+      } else if (op.delete) {
+        if (index < s) s -= Math.min(op.delete, s - index);
+        if (index < e) e -= Math.min(op.delete, e - index);
+      }
+    }
+    shown = text.toString();
+    area.value = shown;
+    if (document.activeElement === area) area.setSelectionRange(s, e);
+  });
+  room.awareness.setLocalState({ name: state.email });
+  room.awareness.on('change', () => {
+    const names = [...room.awareness.getStates().entries()].map(([clientId, s]) => {
+      const who = clientId === room.doc.clientID ? 'you' : s.signet ? label(s.signet) : '?';
+      const item = document.createElement('span');
+      item.textContent = `${s.name ?? 'someone'} (${who})`;
+      return item;
+    });
+    $('editing').replaceChildren(...names);
+  });
+}
+
 function join(doc) {
   state.room?.close();
   $('messages').replaceChildren();
@@ -73,6 +149,7 @@ function join(doc) {
   $('status').textContent = 'Connecting…';
   const room = state.client.room(doc.id);
   state.room = room;
+  bindEditor(room);
   room.on('welcome', (w) => {
     $('status').textContent = `Connected as ${label(w.actor)}; room at seq ${w.seq}.`;
     renderPresence();

@@ -4,7 +4,7 @@
  * - for browsers into public/client/signet.js, which the demo page imports (run by `npm run dev` before
  *   wrangler starts, by `npm run build`, and so before deploying);
  * - as the package `@signet/client` (packages/client/dist, by `npm run build`): an ES module with
- *   partysocket left to the package's dependencies, and declarations of the client and the contract it
+ *   partysocket, zod, y-protocols and lib0 left to the package's dependencies and yjs to its peer dependency, and declarations of the client and the contract it
  *   imports (src/contract), emitted by tsc — nothing of the server.
  */
 import { spawnSync } from 'node:child_process';
@@ -43,7 +43,8 @@ export async function buildClientPackage(): Promise<string> {
     format: 'esm',
     platform: 'neutral',
     target: 'es2022',
-    external: ['partysocket', 'zod'],
+    // Yjs is a peer dependency (one copy per app: two copies of Yjs can't share documents).
+    external: ['partysocket', 'zod', 'yjs', 'y-protocols', 'y-protocols/*', 'lib0', 'lib0/*'],
     sourcemap: true,
     legalComments: 'none',
   });

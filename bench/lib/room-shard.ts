@@ -107,7 +107,10 @@ function openAttempt(url: string, token: string): Promise<void> {
       const exact = sockets.length % SAMPLE_EVERY === 0 ? new Set<string>() : null;
       const socket: Socket = { ws, self: null, peers: 0, exact };
       sockets.push(socket);
-      ws.on('message', (data: Buffer) => onFrame(socket, data));
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        // Binary frames are the document's Yjs sync (SPEC §4.1), not presence or messages.
+        if (!isBinary) onFrame(socket, data);
+      });
       ws.on('close', (code: number) => {
         if (!closing) failure ??= `a socket closed (${code})`;
       });

@@ -37,7 +37,7 @@ export async function benchBundle(results: Results, tree: string): Promise<void>
       'bundle.gzip_kib',
       round(gzipped / 1024, 1),
       'KiB',
-      atMost(150),
+      atMost(200),
       `${files.length} module(s), ${round(raw / 1024, 1)} KiB raw${reported ? `; wrangler says ${reported} KiB` : ''}`,
     );
   } finally {

@@ -46,7 +46,10 @@ export async function fillUntilSettled(target: JoinTarget, size: number, timeout
       const ws = open(index);
       const view: View = { self: null, peers: new Set() };
       views[index] = view;
-      ws.on('message', (data: Buffer) => apply(view, JSON.parse(data.toString()) as Frame));
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        // Binary frames are the document's Yjs sync (SPEC §4.1): not presence.
+        if (!isBinary) apply(view, JSON.parse(data.toString()) as Frame);
+      });
       ws.on('error', () => {});
       await new Promise<void>((resolve, reject) => {
         ws.once('open', () => resolve());

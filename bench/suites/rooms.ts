@@ -76,7 +76,10 @@ class FanOut {
             reject(new Error(`${this.target.name}: upgrade answered ${response.statusCode}`)),
           );
         });
-        ws.on('message', (data: Buffer) => this.#onFrame(data));
+        ws.on('message', (data: Buffer, isBinary: boolean) => {
+          // Binary frames are the document's Yjs sync (SPEC §4.1), not room messages.
+          if (!isBinary) this.#onFrame(data);
+        });
         ws.on('close', (code: number) => {
           if (this.#sockets.includes(ws)) this.#refused ??= `a socket closed (${code})`;
         });

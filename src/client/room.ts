@@ -10,11 +10,16 @@
  * - presence arrives as `joined`/`left` or, coalesced, as `presence` frames (SPEC §4): both update
  *   `peers` and are surfaced alike, as one `presence` event per frame plus a `joined`/`left` event
  *   per peer;
+ * - `room.doc` is the document's Y.Doc (SPEC §4.1), kept in sync over the same socket with its awareness
+ *   (`room.awareness`, each state stamped by the room with its actor under `signet`); see `room-document.ts`;
  * - on every (re)connection it sends one `ping` (answered by the runtime without waking the room):
  *   workerd completes a close the server starts only once the connection has carried a frame from
  *   the client, so this keeps `revoked`/`expired` prompt (README, "Realtime rooms").
  */
 import { WebSocket as ReconnectingWebSocket } from 'partysocket';
+import type { Awareness } from 'y-protocols/awareness';
+import type * as Y from 'yjs';
+import { RoomDocument } from './room-document.ts';
 
 /** `{type, id, role?}` for users and services; agents also name their user and themselves (SPEC §4). */
 export interface RoomActor {
@@ -72,6 +77,7 @@ export class SignetRoom {
   readonly #getToken: () => Promise<string | undefined>;
   #reauthTimer: ReturnType<typeof setTimeout> | undefined;
   #state: RoomState = 'connecting';
+  #document: RoomDocument | null = null;
   /** The peers currently in the room, this connection included. */
   readonly peers = new Map<string, RoomPeer>();
   connectionId: string | null = null;
@@ -88,16 +94,51 @@ export class SignetRoom {
         reconnectionDelayGrowFactor: 2,
       },
     );
-    this.#socket.addEventListener('message', (event) => this.#receive(event.data as string));
+    // Binary (Yjs) frames as ArrayBuffer, in order with the JSON ones (a browser's default is Blob).
+    this.#socket.binaryType = 'arraybuffer';
+    this.#socket.addEventListener('message', (event) => {
+      if (typeof event.data === 'string') this.#receive(event.data);
+      else this.#document?.receive(new Uint8Array(event.data as ArrayBuffer));
+    });
     this.#socket.addEventListener('open', () => {
       this.#socket.send('{"type":"ping"}');
       this.#setState('open');
+      this.#document?.connected();
     });
-    this.#socket.addEventListener('close', (event) => this.#closed(event.code, event.reason));
+    this.#socket.addEventListener('close', (event) => {
+      this.#document?.disconnected();
+      this.#closed(event.code, event.reason);
+    });
   }
 
   get state(): RoomState {
     return this.#state;
+  }
+
+  /** The room's collaborative document (its `body` is `doc.getText('body')`), synced while connected. */
+  get doc(): Y.Doc {
+    return this.#collaboration().doc;
+  }
+
+  /** Who is in the document and where: Yjs awareness, each remote state stamped with its actor (`signet`). */
+  get awareness(): Awareness {
+    return this.#collaboration().awareness;
+  }
+
+  /** Resolves when `doc` holds the room's state. */
+  synced(): Promise<void> {
+    return this.#collaboration().whenSynced();
+  }
+
+  #collaboration(): RoomDocument {
+    if (!this.#document) {
+      this.#document = new RoomDocument((bytes) => {
+        if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(bytes as Uint8Array<ArrayBuffer>);
+      });
+      // Already connected: start syncing now (otherwise at the next open).
+      if (this.#socket.readyState === this.#socket.OPEN) this.#document.connected();
+    }
+    return this.#document;
   }
 
   on<K extends keyof RoomEvents>(type: K, listener: Listener<K>): () => void {
@@ -130,6 +171,7 @@ export class SignetRoom {
 
   close(): void {
     if (this.#reauthTimer !== undefined) clearTimeout(this.#reauthTimer);
+    this.#document?.destroy();
     this.#socket.close(1000, 'client closed');
     this.#setState('closed');
   }

@@ -99,7 +99,9 @@ export const AddMember = z.strictObject({ email: z.email().max(254), role: z.enu
 export const ChangeMember = z.strictObject({ role: z.enum(ROLES) });
 
 const title = z.string().trim().min(1).max(200);
-const body = z.string().max(60_000);
+/** A document's body, over HTTP and as the room's shared `body` text (SPEC §4.1): at most this many characters. */
+export const MAX_BODY_CHARS = 60_000;
+const body = z.string().max(MAX_BODY_CHARS);
 const visibility = z.enum(['private', 'public']);
 
 export const CreateDocument = z.strictObject({

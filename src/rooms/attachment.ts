@@ -8,6 +8,7 @@
 import { chainOf, type TokenActor, type WebSocketActor } from '../actor/actor.ts';
 import { isTokenActor } from '../actor/guards.ts';
 import { isPermission, isRole } from '../policy/permissions.ts';
+import type { ConnectionAwareness } from './awareness.ts';
 import type { RoomActorView } from './protocol.ts';
 
 /** The verified token actor as the Worker hands it to the room, and as the attachment keeps it. */
@@ -20,6 +21,8 @@ export interface Admission {
   readonly expiresAt: number;
   /** Whether the client authenticated with the `signet.v1` subprotocol (it is echoed back). */
   readonly subprotocol: boolean;
+  /** The document's `version` as the Worker read it: a room whose Yjs state is older catches up first. */
+  readonly documentVersion: number;
 }
 
 export interface Attachment {
@@ -35,6 +38,11 @@ export interface Attachment {
     readonly actor: AdmittedActor;
     readonly expiresAt: number;
   };
+  /**
+   * The connection's Yjs awareness (SPEC §4.1), apart from the framework data: the client id it is bound
+   * to and its latest state, stamped by the room.
+   */
+  readonly awareness?: ConnectionAwareness;
 }
 
 const isUuidLike = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 64;
@@ -67,6 +75,14 @@ export function readAttachment(value: unknown): Attachment['signet'] | null {
   if (signet?.v !== 2 || typeof signet.connectionId !== 'string' || typeof signet.roomId !== 'string') return null;
   if (!isNumber(signet.expiresAt) || !isStoredActor(signet.actor)) return null;
   return signet;
+}
+
+/** A connection's stored awareness, or undefined unless it is exactly what a room wrote. */
+export function readAwareness(value: unknown): ConnectionAwareness | undefined {
+  const awareness = (value as Attachment | null)?.awareness;
+  if (!awareness || !Number.isSafeInteger(awareness.clientId) || !Number.isSafeInteger(awareness.clock))
+    return undefined;
+  return typeof awareness.state === 'string' ? awareness : undefined;
 }
 
 /** The websocket actor (SPEC §1) behind a connection, for policy checks. */

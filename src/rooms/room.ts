@@ -12,25 +12,37 @@
  * (SPEC §4). The room keeps an index of its open connections (rebuilt once per wake-up from the
  * attachments, not per event), an expiry heap (`expiry.ts`) and an in-memory copy of the alarm time,
  * and coalesces presence into one frame per socket per `PRESENCE_WINDOW_MS` (`presence.ts`).
+ * Collaborative documents (SPEC §4.1): binary frames speak the y-websocket protocol on the same socket.
+ * The Yjs state is a `SharedDocument` (durable in this object's SQLite storage); every write is
+ * authorized per frame from the restored actor (`documents:write`) before any of it is applied, stored
+ * or broadcast; awareness is stamped by the room (`awareness.ts`); the `body` text is saved to Postgres
+ * by the alarm, at most `SAVE_DELAY_MS` after the first unsaved edit, audited as the actors whose edits
+ * it holds; a body saved over HTTP arrives through `mergeBody`.
+ *
  * Doesn't own: token verification at the upgrade (the Worker), who may join (the `rooms:join` policy,
  * checked by the Worker before the upgrade).
  */
 import { DurableObject } from 'cloudflare:workers';
-import { chainOf } from '../actor/actor.ts';
+import * as Y from 'yjs';
+import { chainOf, onBehalfOfActor, principalOf } from '../actor/actor.ts';
 import { openDatabase } from '../db/client.ts';
 import type { Env } from '../env.ts';
+import { clientErrorCode } from '../errors.ts';
 import { resolveBearer } from '../identity/resolve-bearer.ts';
 import { log } from '../observability/log.ts';
 import { can } from '../policy/authorize.ts';
+import { readStoredBody, saveRoomBody } from '../services/collaboration.ts';
 import {
   type Admission,
   type Attachment,
   actorTag,
   chainTags,
   readAttachment,
+  readAwareness,
   roomView,
   websocketActor,
 } from './attachment.ts';
+import { type ConnectionAwareness, RoomAwareness } from './awareness.ts';
 import { ExpiryHeap } from './expiry.ts';
 import { PRESENCE_WINDOW_MS, PresenceBatch, type PresenceEntry } from './presence.ts';
 import {
@@ -45,8 +57,19 @@ import {
   type ServerFrame,
   SUBPROTOCOL,
 } from './protocol.ts';
+import { type Editor, type SaveCapture, SharedDocument } from './shared-document.ts';
+import {
+  type AwarenessEntry,
+  decodeYjsFrame,
+  encodeAwareness,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  encodeUpdate,
+  MAX_BINARY_BYTES,
+} from './yjs-frames.ts';
 
-type Signet = Attachment['signet'];
+/** What the room knows of one connection (the framework's part of its attachment). */
+type Connection = Attachment['signet'];
 
 interface Limits {
   tokens: number;
@@ -57,15 +80,26 @@ interface Limits {
 /** An open connection as the index holds it. */
 interface Member {
   readonly ws: WebSocket;
-  signet: Signet;
+  signet: Connection;
   /** `{"connectionId":…,"actor":…}`, serialized once at the join. */
   readonly presence: PresenceEntry;
+  /** Its Yjs awareness: the client id it is bound to and its latest stamped state. */
+  awareness: ConnectionAwareness | undefined;
+  /** Whom its edits are audited as, made at its first edit (the actor never changes on a connection). */
+  editor?: Editor;
 }
 
 const encoder = new TextEncoder();
 
 /** How long a revocation is remembered: the longest token lifetime (SPEC §2: 1 h). */
 const DENY_FOR_SECONDS = 3600;
+
+/** The body is saved this long after the first unsaved edit: `GET /v1/documents/:id` is at most ~5 s behind. */
+export const SAVE_DELAY_MS = 2_000;
+/** After a failed save (the database did not answer), the next attempt. */
+const SAVE_RETRY_MS = 5_000;
+/** A binary frame costs a quarter of a JSON frame's rate token: a typist sends an update and a cursor per key. */
+const BINARY_FRAME_COST = 0.25;
 
 export class DocumentRoom extends DurableObject<Env> {
   #phase: 'starting' | 'ready' = 'starting';
@@ -90,6 +124,15 @@ export class DocumentRoom extends DurableObject<Env> {
    * one, with a token issued before, is refused.
    */
   readonly #denied = new Map<string, number>();
+  /** The Yjs document; `undefined` until first needed after a wake-up, `null` while the room holds none. */
+  #shared: SharedDocument | null | undefined;
+  /** Loading the document for a join (it may read Postgres); concurrent joins share it. */
+  #loading: Promise<SharedDocument | null> | null = null;
+  readonly #awareness = new RoomAwareness();
+  /** Database work on the document (a save, a merged PATCH), one at a time, in order. */
+  #databaseWork: Promise<unknown> = Promise.resolve();
+  /** When the pending save is due (ms); null when none is scheduled in this activation. */
+  #saveAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -129,9 +172,18 @@ export class DocumentRoom extends DurableObject<Env> {
       this.#organizationId = admission.actor.organizationId;
       await this.ctx.storage.put({ roomId: this.#roomId, organizationId: this.#organizationId });
     }
+    let shared: SharedDocument | null;
+    try {
+      shared = await this.#documentFor(admission);
+    } catch (error) {
+      this.#reportError('room document load failed', error);
+      return new Response(null, { status: 503 });
+    }
+    // Deleted since the Worker checked it: nothing to join.
+    if (!shared) return new Response(null, { status: 404 });
     const wasEmpty = index.size === 0;
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    const signet: Signet = {
+    const signet: Connection = {
       v: 2,
       connectionId: crypto.randomUUID(),
       roomId: admission.roomId,
@@ -148,6 +200,10 @@ export class DocumentRoom extends DurableObject<Env> {
       server,
       `{"type":"welcome","connectionId":"${signet.connectionId}","actor":${view},"peers":[${peers}],"seq":${this.#seq}}`,
     );
+    // Then the document (SPEC §4.1): the room's state vector, and who is in it.
+    sendBinary(server, encodeSyncStep1(Y.encodeStateVector(shared.doc)));
+    const states = this.#awareness.current();
+    if (states.length > 0) sendBinary(server, encodeAwareness(states));
     this.#presence.join(member.presence);
     this.#schedulePresence();
     await this.#scheduleAlarm(signet.expiresAt * 1000);
@@ -163,14 +219,22 @@ export class DocumentRoom extends DurableObject<Env> {
     if (!member) return;
     const signet = member.signet;
     if (Date.now() >= signet.expiresAt * 1000) return this.#closeMember(member, CLOSE.TOKEN_EXPIRED, 'token expired');
-    const size = typeof message === 'string' ? encoder.encode(message).byteLength : message.byteLength;
-    if (size > MAX_FRAME_BYTES) return this.#closeMember(member, CLOSE.FRAME_TOO_LARGE, 'frame too large');
+    if (typeof message !== 'string') {
+      if (message.byteLength > MAX_BINARY_BYTES)
+        return this.#closeMember(member, CLOSE.FRAME_TOO_LARGE, 'frame too large');
+      if (!this.#allow(signet.connectionId, BINARY_FRAME_COST)) {
+        return this.#strike(member, 'RATE_LIMITED', 'Too many frames; slow down.');
+      }
+      return this.#yjs(member, new Uint8Array(message));
+    }
+    if (encoder.encode(message).byteLength > MAX_FRAME_BYTES) {
+      return this.#closeMember(member, CLOSE.FRAME_TOO_LARGE, 'frame too large');
+    }
     if (!this.#allow(signet.connectionId)) {
       return this.#strike(member, 'RATE_LIMITED', 'Too many frames; slow down.');
     }
     let frame: ClientFrame;
     try {
-      if (typeof message !== 'string') throw new Error('binary');
       frame = ClientFrame.parse(JSON.parse(message));
     } catch {
       return this.#strike(member, 'VALIDATION_FAILED', 'The frame is not a valid signet.v1 frame.');
@@ -209,8 +273,36 @@ export class DocumentRoom extends DurableObject<Env> {
       const member = this.#byId?.get(connectionId);
       if (member) this.#closeMember(member, CLOSE.TOKEN_EXPIRED, 'token expired');
     }
-    const next = this.#expiry.next(this.#isLive);
-    if (next) await this.#scheduleAlarm(next.at);
+    if (this.#document()?.dirty) await this.#save();
+    await this.#scheduleNextAlarm();
+  }
+
+  /**
+   * A body saved over HTTP (`PATCH`) becomes a Yjs change here (SPEC §4.1), after any save in flight, so a
+   * save and a merge never see each other's half. A room that holds no document has nothing to do.
+   */
+  async mergeBody(body: string, version: number): Promise<void> {
+    this.#index();
+    await this.#serially(async () => {
+      this.#document()?.mergeFromDatabase(body, version);
+    });
+  }
+
+  /** The document was deleted: every connection closes with 4003 and its Yjs state leaves storage. */
+  async deleteDocument(): Promise<number> {
+    const closed = await this.closeAll(CLOSE.ACCESS_REVOKED, 'document deleted');
+    await this.#serially(async () => {
+      this.#document()?.purge();
+      this.#shared = null;
+    });
+    return closed;
+  }
+
+  /** Observability for tests: the document's text and saved version, and whether a save is pending. */
+  async documentState(): Promise<{ body: string; version: number; dirty: boolean } | null> {
+    this.#index();
+    const shared = this.#document();
+    return shared ? { body: shared.body, version: shared.version, dirty: shared.dirty } : null;
   }
 
   /**
@@ -271,13 +363,16 @@ export class DocumentRoom extends DurableObject<Env> {
       const signet = readAttachment(attachment);
       // Whatever its readyState: a socket whose close woke the room is still listed, and must be
       // in the index for its leave to be announced.
-      if (signet) this.#add(ws, signet);
+      if (!signet) continue;
+      const member = this.#add(ws, signet);
+      member.awareness = readAwareness(attachment);
+      if (member.awareness) this.#awareness.restore(signet.connectionId, member.awareness);
     }
     return this.#byId;
   }
 
-  #add(ws: WebSocket, signet: Signet): Member {
-    const member: Member = { ws, signet, presence: presenceEntry(signet) };
+  #add(ws: WebSocket, signet: Connection): Member {
+    const member: Member = { ws, signet, presence: presenceEntry(signet), awareness: undefined };
     this.#byId!.set(signet.connectionId, member);
     this.#bySocket.set(ws, member);
     this.#expiry.push({ at: signet.expiresAt * 1000, connectionId: signet.connectionId });
@@ -296,7 +391,16 @@ export class DocumentRoom extends DurableObject<Env> {
     this.#limits.delete(member.signet.connectionId);
     this.#presence.leave(member.presence);
     this.#schedulePresence();
+    this.#awarenessLeft(member.awareness);
     if (index.size === 0 && this.#roomId) this.#report(this.#registry()?.unregister(this.#roomId));
+  }
+
+  /** A closed connection's awareness state is removed for everyone (SPEC §4.1). */
+  #awarenessLeft(awareness: ConnectionAwareness | undefined): void {
+    const removed = this.#awareness.remove(awareness?.clientId);
+    if (!removed) return;
+    const frame = encodeAwareness([removed]);
+    for (const other of this.#byId?.values() ?? []) sendBinary(other.ws, frame);
   }
 
   /**
@@ -331,6 +435,11 @@ export class DocumentRoom extends DurableObject<Env> {
     this.#limits.delete(signet.connectionId);
     this.#presence.leave(presenceEntry(signet));
     this.#schedulePresence();
+    const awareness = readAwareness(attachment);
+    if (awareness) {
+      this.#awareness.restore(signet.connectionId, awareness);
+      this.#awarenessLeft(awareness);
+    }
     if (this.#index().size === 0 && this.#roomId) this.#report(this.#registry()?.unregister(this.#roomId));
   }
 
@@ -390,18 +499,19 @@ export class DocumentRoom extends DurableObject<Env> {
       }
       // Revoked or closed while the token was being checked: nothing to renew.
       if (this.#bySocket.get(member.ws) !== member) return;
-      const renewed: Signet = {
+      const renewed: Connection = {
         ...signet,
         actor: actor as typeof actor & { organizationId: string },
         expiresAt: Math.max(signet.expiresAt, actor.token.expiresAt),
       };
-      member.ws.serializeAttachment({ signet: renewed } satisfies Attachment);
+      member.ws.serializeAttachment({ signet: renewed, awareness: member.awareness } satisfies Attachment);
       member.signet = renewed;
       this.#expiry.push({ at: renewed.expiresAt * 1000, connectionId: renewed.connectionId });
       const next = this.#expiry.next(this.#isLive);
       if (next) await this.#scheduleAlarm(next.at);
     } catch (error) {
-      const code = (error as { code?: string }).code ?? 'INVALID_TOKEN';
+      // Only a domain error's own code reaches the client (never a SQLSTATE or a runtime's).
+      const code = clientErrorCode(error);
       send(member.ws, {
         type: 'error',
         code,
@@ -428,13 +538,13 @@ export class DocumentRoom extends DurableObject<Env> {
     else send(member.ws, { type: 'error', code, message });
   }
 
-  #allow(connectionId: string): boolean {
+  #allow(connectionId: string, cost = 1): boolean {
     const limits = this.#limitsOf(connectionId);
     const now = Date.now();
     limits.tokens = Math.min(RATE_BURST, limits.tokens + ((now - limits.at) / 1000) * RATE_PER_SECOND);
     limits.at = now;
-    if (limits.tokens < 1) return false;
-    limits.tokens -= 1;
+    if (limits.tokens < cost) return false;
+    limits.tokens -= cost;
     return true;
   }
 
@@ -447,6 +557,13 @@ export class DocumentRoom extends DurableObject<Env> {
     return limits;
   }
 
+  /** The next alarm: the earliest live expiry or the pending save. */
+  async #scheduleNextAlarm(): Promise<void> {
+    const next = this.#expiry.next(this.#isLive)?.at;
+    const at = next === undefined ? this.#saveAt : this.#saveAt === null ? next : Math.min(next, this.#saveAt);
+    if (at !== null) await this.#scheduleAlarm(at);
+  }
+
   /** Moves the alarm earlier when `at` comes first; a storage write only then (joins with later expiries cost none). */
   async #scheduleAlarm(at: number): Promise<void> {
     if (this.#alarmAt !== null && this.#alarmAt <= at && this.#alarmAt >= Date.now()) return;
@@ -457,6 +574,204 @@ export class DocumentRoom extends DurableObject<Env> {
   #registry() {
     if (!this.#organizationId) return undefined;
     return this.env.ORG_ROOMS.get(this.env.ORG_ROOMS.idFromName(this.#organizationId));
+  }
+
+  // ── Collaborative documents (SPEC §4.1) ──────────────────────────────────────────────────────────
+
+  /** The stored document, read once per wake-up from this object's SQLite storage (synchronous). */
+  #document(): SharedDocument | null {
+    if (this.#shared === undefined) {
+      this.#shared = SharedDocument.open(this.ctx.storage.sql);
+      if (this.#shared) this.#listen(this.#shared);
+    }
+    return this.#shared;
+  }
+
+  /**
+   * The document for a join: the stored one, caught up with Postgres when the Worker saw a newer version
+   * (a PATCH the room missed), or built from the stored `body` on the first join. Null: deleted meanwhile.
+   */
+  #documentFor(admission: Admission): Promise<SharedDocument | null> {
+    const shared = this.#document();
+    if (shared && shared.version >= admission.documentVersion) return Promise.resolve(shared);
+    this.#loading ??= this.#serially(async () => {
+      const stored = await readStoredBody(
+        openDatabase(this.env),
+        admission.actor.organizationId,
+        principalOf(admission.actor),
+        admission.roomId,
+      );
+      if (!stored) return null;
+      const current = this.#document();
+      if (current) {
+        current.mergeFromDatabase(stored.body, stored.version);
+        return current;
+      }
+      const created = SharedDocument.create(this.ctx.storage.sql, stored.body, stored.version);
+      this.#listen(created);
+      this.#shared = created;
+      return created;
+    }).finally(() => {
+      this.#loading = null;
+    });
+    return this.#loading;
+  }
+
+  /** Every change, whoever made it, goes to every other socket of the room as one update frame. */
+  #listen(shared: SharedDocument): void {
+    shared.doc.on('update', (update: Uint8Array, origin: unknown) => {
+      const frame = encodeUpdate(update);
+      for (const other of this.#index().values()) if (other !== origin) sendBinary(other.ws, frame);
+    });
+  }
+
+  #yjs(member: Member, bytes: Uint8Array): void {
+    let frame: ReturnType<typeof decodeYjsFrame>;
+    try {
+      frame = decodeYjsFrame(bytes);
+    } catch {
+      this.#strike(member, 'VALIDATION_FAILED', 'The binary frame is not a valid y-websocket message.');
+      return;
+    }
+    if (frame.kind === 'awareness') {
+      this.#aware(member, frame.entries);
+      return;
+    }
+    const shared = this.#document();
+    // Every join builds the document first; none here means it was deleted and the room is closing.
+    if (!shared) return;
+    if (frame.kind === 'sync-step-1') {
+      let diff: Uint8Array;
+      try {
+        diff = Y.encodeStateAsUpdate(shared.doc, frame.stateVector);
+      } catch {
+        this.#strike(member, 'VALIDATION_FAILED', 'The state vector is malformed.');
+        return;
+      }
+      sendBinary(member.ws, encodeSyncStep2(diff));
+      return;
+    }
+    this.#write(member, shared, frame.update);
+  }
+
+  /**
+   * An update or a sync step 2: gate before — `documents:write` from the restored actor (for anyone else,
+   * a frame that brings nothing new is not a write and is ignored) and the caps, all before any of it is
+   * applied, stored or broadcast. (An editor's no-op update is applied as it is: Yjs changes nothing.)
+   */
+  #write(member: Member, shared: SharedDocument, update: Uint8Array): void {
+    const actor = websocketActor(member.signet);
+    let refusal: ReturnType<SharedDocument['refusal']>;
+    try {
+      if (!can(actor, 'documents:write')) {
+        // Nothing new (a viewer's provider answering the room's sync step 1) is not a write.
+        if (shared.bringsNothing(update)) return;
+        this.#strike(member, 'INSUFFICIENT_PERMISSIONS', 'Editing needs documents:write.');
+        return;
+      }
+      refusal = shared.refusal(update);
+    } catch {
+      this.#strike(member, 'VALIDATION_FAILED', 'The Yjs update is malformed.');
+      return;
+    }
+    if (refusal === 'PAYLOAD_TOO_LARGE') {
+      this.#strike(member, refusal, 'The edit would make the document larger than its limit.');
+      return;
+    }
+    if (refusal) {
+      this.#strike(member, refusal, 'The Yjs update builds on changes this room never received.');
+      return;
+    }
+    member.editor ??= { principal: principalOf(actor), onBehalfOf: onBehalfOfActor(actor) };
+    try {
+      shared.apply(update, member, member.editor);
+    } catch {
+      this.#strike(member, 'VALIDATION_FAILED', 'The Yjs update is malformed.');
+      return;
+    }
+    if (this.#saveAt === null) {
+      const at = Date.now() + SAVE_DELAY_MS;
+      this.#saveAt = at;
+      // Not awaited on purpose: the output gate holds this frame's effects until the alarm is stored.
+      void this.#scheduleAlarm(at);
+    }
+  }
+
+  /** Awareness entries of one connection: bound to its own client id, stamped with its actor, relayed. */
+  #aware(member: Member, entries: readonly AwarenessEntry[]): void {
+    const view = roomView(member.signet.actor);
+    const accepted: ConnectionAwareness[] = [];
+    let refused = false;
+    for (const sent of entries) {
+      const result = this.#awareness.stamp(member.signet.connectionId, member.awareness?.clientId, sent, view);
+      if (result.ok) {
+        accepted.push(result.entry);
+        member.awareness = result.entry;
+      } else if (result.reason !== 'stale') {
+        refused = true;
+      }
+    }
+    if (accepted.length > 0) {
+      try {
+        member.ws.serializeAttachment({ signet: member.signet, awareness: member.awareness } satisfies Attachment);
+      } catch {
+        // the socket is closing: its close handler removes the state
+      }
+      const frame = encodeAwareness(accepted);
+      for (const other of this.#index().values()) if (other !== member) sendBinary(other.ws, frame);
+    }
+    if (refused) {
+      this.#strike(member, 'VALIDATION_FAILED', "Awareness is accepted only for this connection's own Yjs client id.");
+    }
+  }
+
+  /** Saves the `body` text to Postgres if it has unsaved edits; retried later when the database fails. */
+  #save(): Promise<void> {
+    this.#saveAt = null;
+    return this.#serially(async () => {
+      const shared = this.#document();
+      if (!shared || !this.#organizationId || !this.#roomId) return;
+      try {
+        for (let attempt = 0; attempt < 3 && shared.dirty; attempt++) {
+          const capture = shared.capture();
+          const [first, ...rest] = capture.editors;
+          if (!first) return;
+          if (capture.body === shared.savedBody) {
+            shared.saved(capture, capture.version);
+            return;
+          }
+          const result = await saveRoomBody(openDatabase(this.env), {
+            organizationId: this.#organizationId,
+            documentId: this.#roomId,
+            body: capture.body,
+            version: capture.version,
+            editors: [first, ...rest],
+            requestId: `room:${crypto.randomUUID()}`,
+          });
+          if (result.kind === 'missing') return;
+          if (result.kind === 'saved') shared.saved(capture, result.version);
+          else if (isOwnSave(capture, result.current)) shared.saved(capture, result.current.version);
+          else shared.mergeFromDatabase(result.current.body, result.current.version);
+        }
+      } catch (error) {
+        this.#reportError('room document save failed', error);
+        this.#saveAt = Date.now() + SAVE_RETRY_MS;
+        return;
+      }
+      // Edits that arrived while saving wait for the next save.
+      if (shared.dirty) this.#saveAt = Date.now() + SAVE_DELAY_MS;
+    });
+  }
+
+  /** Runs database work on the document after the work before it (a failure doesn't block the next). */
+  #serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#databaseWork.then(work, work);
+    this.#databaseWork = run.catch(() => undefined);
+    return run;
+  }
+
+  #reportError(msg: string, error: unknown): void {
+    log({ level: 'error', msg, roomId: this.#roomId ?? undefined, error: (error as Error)?.name });
   }
 
   /** Follow-up work that must not fail the frame: reported, never silently dropped. */
@@ -475,12 +790,28 @@ export class DocumentRoom extends DurableObject<Env> {
   }
 }
 
-function presenceEntry(signet: Signet): PresenceEntry {
+function presenceEntry(signet: Connection): PresenceEntry {
   return { connectionId: signet.connectionId, json: JSON.stringify(peerOf(signet)) };
 }
 
-function peerOf(signet: Signet): Peer {
+function peerOf(signet: Connection): Peer {
   return { connectionId: signet.connectionId, actor: roomView(signet.actor) };
+}
+
+/**
+ * A save whose answer was lost finds the row at the next version holding exactly what it wrote: that is
+ * the save itself (or an identical one), not a newer body to merge.
+ */
+function isOwnSave(capture: SaveCapture, current: { body: string; version: number }): boolean {
+  return current.version === capture.version + 1 && current.body === capture.body;
+}
+
+function sendBinary(ws: WebSocket, bytes: Uint8Array): void {
+  try {
+    ws.send(bytes);
+  } catch {
+    // the socket is closing: its close handler takes it out of the room
+  }
 }
 
 function send(ws: WebSocket, frame: ServerFrame): void {

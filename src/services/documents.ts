@@ -11,6 +11,7 @@ import { runScoped } from '../db/session.ts';
 import { Conflict, NotFound } from '../errors.ts';
 import { defineAction } from './action.ts';
 import { withAudit } from './audit.ts';
+import { pushBodyToRoom } from './collaboration.ts';
 import { resourceId } from './ids.ts';
 import { afterCursor, pageOf } from './pagination.ts';
 import { closeDocumentRoom } from './rooms.ts';
@@ -125,6 +126,12 @@ export const updateDocument = defineAction({
   permission: 'documents:write',
   resource: 'document',
   resourceId: (input: { id: string }) => input.id,
+  after: [
+    // The document's room takes the saved body as a Yjs change (SPEC §4.1) and the new version with it.
+    async function mergeIntoRoom(ctx, _input, document: DocumentView) {
+      await pushBodyToRoom(ctx.env, document.id, document);
+    },
+  ],
   async run(ctx, input: { id: string } & z.infer<typeof UpdateDocument>) {
     const { db } = ctx;
     const id = documentId(input.id);

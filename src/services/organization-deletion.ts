@@ -18,6 +18,7 @@ import { databaseNow, forgetRevocations, noteRevocation } from '../identity/revo
 import type { DeletionParams } from '../messages.ts';
 import { defineAction } from './action.ts';
 import { auditedCte, auditedEventCte } from './audit.ts';
+import { forgetRoomDocuments } from './collaboration.ts';
 import { resourceId } from './ids.ts';
 import { closeOrganizationRoomConnections } from './rooms.ts';
 import type { TenantContext } from './tenant.ts';
@@ -113,13 +114,17 @@ export const revokeOrganizationAccess = defineAction({
   },
 });
 
-/** Step 2: every connection in every room of the organization closes with 4003. */
+/**
+ * Step 2: every connection in every room of the organization closes with 4003, and every document's room
+ * forgets its Yjs state (the text must not outlive the organization in Durable Object storage).
+ */
 export const closeOrganizationRooms = defineAction({
   name: 'organizations.delete.close_rooms',
   permission: 'org:delete',
   resource: 'organization',
   async run(ctx, _deletionId: string) {
     const closed = await closeOrganizationRoomConnections(ctx.env, ctx.organizationId, 'organization deleted');
+    await forgetRoomDocuments(ctx);
     await recordStepEvent(ctx);
     return { closed };
   },

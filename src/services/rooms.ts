@@ -8,7 +8,7 @@ import type { TokenActor } from '../actor/actor.ts';
 import { documents } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import type { Env } from '../env.ts';
-import { NotFound, TokenRevoked } from '../errors.ts';
+import { DatabaseUnavailable, NotFound, TokenRevoked } from '../errors.ts';
 import type { Admission } from '../rooms/attachment.ts';
 import { CLOSE } from '../rooms/protocol.ts';
 import { defineAction } from './action.ts';
@@ -24,7 +24,7 @@ export const joinRoom = defineAction({
     const { db } = ctx;
     const [rows] = await runScoped(db, ctx.scope, [
       db
-        .select({ id: documents.id })
+        .select({ id: documents.id, version: documents.version })
         .from(documents)
         .where(and(eq(documents.id, input.documentId), eq(documents.organizationId, ctx.organizationId))),
     ]);
@@ -36,6 +36,7 @@ export const joinRoom = defineAction({
       roomId: input.documentId,
       expiresAt: actor.token.expiresAt,
       subprotocol: input.subprotocol,
+      documentVersion: Number(rows[0].version),
     };
   },
 });
@@ -50,12 +51,14 @@ export async function connectToRoom(env: Env, admission: Admission): Promise<Res
     headers: { upgrade: 'websocket', 'x-signet-admission': JSON.stringify(admission) },
   });
   if (response.status === 401) throw new TokenRevoked();
+  // The room could not load the document's shared state (the database did not answer).
+  if (response.status === 503) throw new DatabaseUnavailable();
   return response;
 }
 
-/** A deleted document's room closes every connection with 4003. */
+/** A deleted document's room closes every connection with 4003 and forgets the document's Yjs state. */
 export async function closeDocumentRoom(env: Env, documentId: string): Promise<void> {
-  await env.ROOMS.get(env.ROOMS.idFromName(documentId)).closeAll(CLOSE.ACCESS_REVOKED, 'document deleted');
+  await env.ROOMS.get(env.ROOMS.idFromName(documentId)).deleteDocument();
 }
 
 /** Every connection in every active room of the organization closes with 4003; returns how many. */

@@ -1,7 +1,7 @@
 /**
  * The demo page in a real browser (Debian's Chromium via playwright-core) against a real `npm run dev`
  * (wrangler dev on the embedded database): two browser contexts, signed in as different demo users,
- * see each other join the same room and see each other's messages.
+ * see each other join the same room and see each other's messages, and edit one document together.
  *
  * Without Chromium installed this test is skipped locally, and fails in CI (CI=true), where `.ci/run`
  * installs it.
@@ -12,6 +12,15 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, launchChromium } from './support/chromium.ts';
 import { type DevServer, startDevServer } from './support/dev-server.ts';
+
+async function devToken(base: string, email: string): Promise<string> {
+  const response = await fetch(`${base}/v1/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ grant_type: 'dev', email, organization: 'demo' }),
+  });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
 
 describe.skipIf(!haveChromium)('the demo page', () => {
   let server: DevServer;
@@ -60,6 +69,58 @@ describe.skipIf(!haveChromium)('the demo page', () => {
     await Promise.all([alice.close(), bob.close()]);
   }, 90_000);
 
+  it("is a collaborative editor: the editor's typing appears in the viewer's page; the viewer's is read-only and refused", async () => {
+    const owner = await devToken(server.base, 'owner@demo.signet.dev');
+    const created = await fetch(`${server.base}/v1/documents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${owner}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Shared notes', body: 'Agenda: ' }),
+    });
+    const { document } = (await created.json()) as { document: { id: string } };
+    const contexts = await Promise.all([browser.newContext(), browser.newContext()]);
+    const [editor, viewer] = await Promise.all(contexts.map((c) => c.newPage()));
+    for (const [page, user] of [
+      [editor!, 'Editor'],
+      [viewer!, 'Viewer'],
+    ] as const) {
+      await page.goto(server.base);
+      await page.getByRole('button', { name: user, exact: true }).click();
+      await page.getByRole('button', { name: /Shared notes/ }).click();
+      await page.locator('#body:not([disabled])').waitFor();
+    }
+    expect(await viewer!.locator('#body').inputValue()).toBe('Agenda: ');
+    // Real keystrokes in the editor's page, at the end of the text.
+    await editor!.locator('#body').click();
+    await editor!.keyboard.press('End');
+    await editor!.keyboard.type('ship Yjs');
+    await expect.poll(() => viewer!.locator('#body').inputValue(), { timeout: 5000 }).toBe('Agenda: ship Yjs');
+    // Who is in the document, by the names the room stamped with each actor.
+    await editor!.locator('#editing span', { hasText: 'viewer@demo.signet.dev (viewer' }).waitFor();
+    await viewer!.locator('#editing span', { hasText: 'editor@demo.signet.dev (editor' }).waitFor();
+
+    // The viewer's page is read-only; an edit forced past it (as a modified page could) is refused by the room.
+    expect(await viewer!.locator('#body').getAttribute('readonly')).not.toBeNull();
+    await viewer!.evaluate('window.signetDemo.room.doc.getText("body").insert(0, "viewer was here ")');
+    await viewer!.locator('#messages li', { hasText: 'INSUFFICIENT_PERMISSIONS' }).waitFor();
+    await editor!.keyboard.type('!');
+    // The viewer's own copy still holds its refused edit, but nobody else ever sees it.
+    await expect.poll(() => viewer!.locator('#body').inputValue(), { timeout: 5000 }).toMatch(/ship Yjs!$/);
+    expect(await editor!.locator('#body').inputValue()).toBe('Agenda: ship Yjs!');
+
+    // Saved to Postgres within 5 s of the edits, as the editor.
+    let body = '';
+    for (let i = 0; i < 50 && body !== 'Agenda: ship Yjs!'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const read = await fetch(`${server.base}/v1/documents/${document.id}`, {
+        headers: { authorization: `Bearer ${owner}` },
+      });
+      body = ((await read.json()) as { document: { body: string } }).document.body;
+    }
+    expect(body).toBe('Agenda: ship Yjs!');
+    await editor!.screenshot({ path: join(tmpdir(), 'signet-demo-collaborative.png'), fullPage: true });
+    await Promise.all(contexts.map((c) => c.close()));
+  }, 90_000);
+
   it('serves its favicon', async () => {
     const response = await fetch(`${server.base}/favicon.ico`);
     expect(response.status).toBe(200);
@@ -68,15 +129,7 @@ describe.skipIf(!haveChromium)('the demo page', () => {
   });
 
   it('shows a close the server starts within 1 s: the document deleted under two open pages (4003)', async () => {
-    const token = async (email: string) => {
-      const response = await fetch(`${server.base}/v1/auth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ grant_type: 'dev', email, organization: 'demo' }),
-      });
-      return ((await response.json()) as { access_token: string }).access_token;
-    };
-    const owner = await token('owner@demo.signet.dev');
+    const owner = await devToken(server.base, 'owner@demo.signet.dev');
     const created = await fetch(`${server.base}/v1/documents`, {
       method: 'POST',
       headers: { authorization: `Bearer ${owner}`, 'content-type': 'application/json' },

@@ -3,10 +3,13 @@
  * works or gets a 4xx in the SPEC's shape — never a 5xx, a hang, or a partial write.
  */
 import fc from 'fast-check';
+import * as encoding from 'lib0/encoding';
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
 import { call } from '../support/http.ts';
 import { connected } from '../support/sockets.ts';
 import { createDoc, createTenant, type Tenant } from '../support/tenants.ts';
+import { eventually, yjsPeer } from '../support/yjs-client.ts';
 
 const RUNS = 150;
 
@@ -264,4 +267,72 @@ describe('fuzzed room frames', () => {
       { numRuns: 40 },
     );
   }, 120_000);
+});
+
+describe('fuzzed binary (Yjs) frames', () => {
+  /** A y-websocket frame: message type, then (for sync) a step, then a length-prefixed payload. */
+  const framed = (type: number, step: number | null, payload: Uint8Array) => {
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, type);
+    if (step !== null) encoding.writeVarUint(encoder, step);
+    encoding.writeVarUint8Array(encoder, payload);
+    return encoding.toUint8Array(encoder);
+  };
+  /** A real update (text inserted by a fresh client), to mutate byte by byte. */
+  const realUpdate = (text: string) => {
+    const doc = new Y.Doc();
+    doc.getText('body').insert(0, text);
+    return Y.encodeStateAsUpdate(doc);
+  };
+  const mutated = fc
+    .tuple(fc.string({ minLength: 1, maxLength: 20 }), fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 4 }))
+    .map(([text, flips]) => {
+      const bytes = realUpdate(text);
+      for (const [at, value] of flips) bytes[at % bytes.length] = value;
+      return framed(0, 2, bytes);
+    });
+  const frame = fc.oneof(
+    fc.uint8Array({ maxLength: 64 }),
+    fc
+      .tuple(fc.constantFrom(0, 1, 2, 3), fc.uint8Array({ maxLength: 48 }))
+      .map(([step, bytes]) => framed(0, step, bytes)),
+    fc.uint8Array({ maxLength: 48 }).map((bytes) => framed(1, null, bytes)),
+    mutated,
+  );
+
+  it('never break the room or change the document for a viewer; an editor still edits after them', async () => {
+    const t = await createTenant();
+    const doc = await createDoc(t.tokens.owner, { body: 'steady' });
+    const watcher = await connected(doc.id, t.tokens.owner);
+    const watching = yjsPeer(watcher);
+    await watching.synced;
+    await fc.assert(
+      fc.asyncProperty(fc.array(frame, { minLength: 1, maxLength: 6 }), fc.boolean(), async (frames, asViewer) => {
+        const client = await connected(doc.id, asViewer ? t.tokens.viewer : t.tokens.editor);
+        const before = watching.text.toString();
+        for (const f of frames) client.ws.send(f);
+        client.send({ type: 'ping' });
+        const outcome = await Promise.race([
+          client.next((f) => f.type === 'pong').then(() => 'open'),
+          client.closed.then((c) => `closed ${c.code}`),
+        ]);
+        expect(['open', 'closed 4008']).toContain(outcome);
+        for (const f of client.frames.filter((x) => x.type === 'error')) {
+          expect(['VALIDATION_FAILED', 'INSUFFICIENT_PERMISSIONS', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED']).toContain(
+            f.code,
+          );
+        }
+        if (asViewer) expect(watching.text.toString()).toBe(before);
+        client.ws.close(1000);
+      }),
+      { numRuns: 40 },
+    );
+    // The room still applies and relays a real edit.
+    const editor = yjsPeer(await connected(doc.id, t.tokens.editor));
+    await editor.synced;
+    editor.text.insert(0, 'still ');
+    await eventually(() => watching.text.toString().startsWith('still '));
+    editor.destroy();
+    watching.destroy();
+  }, 180_000);
 });

@@ -8,7 +8,11 @@ export interface Frame {
 
 export interface RoomClient {
   ws: WebSocket;
+  /** The JSON text frames, in order. */
   frames: Frame[];
+  /** The binary (Yjs) frames, in order (SPEC §4.1); `onBinary` listeners see each as it arrives. */
+  binary: Uint8Array[];
+  onBinary: Set<(bytes: Uint8Array) => void>;
   protocol: string | null;
   /** Resolves with the first frame (already received or future) matching `predicate`. */
   next(predicate: (f: Frame) => boolean, timeoutMs?: number): Promise<Frame>;
@@ -29,13 +33,21 @@ export async function openRoom(
   }
   const ws = response.webSocket;
   const frames: Frame[] = [];
+  const binary: Uint8Array[] = [];
+  const onBinary = new Set<(bytes: Uint8Array) => void>();
   const waiters: { predicate: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
   let resolveClosed!: (v: { code: number; reason: string }) => void;
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
     resolveClosed = resolve;
   });
   ws.addEventListener('message', (event) => {
-    const frame = JSON.parse(event.data as string) as Frame;
+    if (typeof event.data !== 'string') {
+      const bytes = new Uint8Array(event.data as ArrayBuffer);
+      binary.push(bytes);
+      for (const listener of onBinary) listener(bytes);
+      return;
+    }
+    const frame = JSON.parse(event.data) as Frame;
     frames.push(frame);
     for (const waiter of [...waiters]) {
       if (waiter.predicate(frame)) {
@@ -45,10 +57,14 @@ export async function openRoom(
     }
   });
   ws.addEventListener('close', (event) => resolveClosed({ code: event.code, reason: event.reason }));
+  // Binary frames as ArrayBuffer, handled in order with the text frames (the default is Blob).
+  (ws as { binaryType?: string }).binaryType = 'arraybuffer';
   ws.accept();
   const client: RoomClient = {
     ws,
     frames,
+    binary,
+    onBinary,
     protocol: response.headers.get('sec-websocket-protocol'),
     next(predicate, timeoutMs = 5000) {
       const seen = frames.find(predicate);

@@ -81,6 +81,8 @@ describe('organization deletion', () => {
     // Rooms closed with 4003.
     const closes = await withTimeout(Promise.all(sockets.map((s) => s.closed)), 5000, 'rooms closed');
     expect(closes.map((c) => c.code)).toEqual([4003, 4003]);
+    // The document's room forgot its Yjs state with it.
+    expect(await env.ROOMS.get(env.ROOMS.idFromName(doc.id)).documentState()).toBeNull();
     // Every token of the organization refused.
     for (const token of [t.tokens.owner, t.tokens.editor, t.tokens.service]) {
       const response = await call('GET', '/v1/documents', { token });

@@ -12,11 +12,16 @@
  * `PresenceRoom` is the comparison for joins: as PartyKit's presence examples do, it welcomes each
  * connection with the ids already there and announces every join and leave to every other connection
  * (`GET /parties/presence-room/:name`).
+ *
+ * `YRoom` is the comparison for collaborative documents: y-partyserver's `YServer`, stock — y-websocket
+ * sync and awareness, every update applied and broadcast, no authorization, in memory
+ * (`GET /parties/y-room/:name`).
  */
 /** @import { Connection, WSMessage } from 'partyserver' */
 import { routePartykitRequest, Server } from 'partyserver';
+import { YServer } from 'y-partyserver';
 
-/** @typedef {{ FanoutRoom: DurableObjectNamespace<FanoutRoom>, PresenceRoom: DurableObjectNamespace<PresenceRoom> }} Env */
+/** @typedef {{ FanoutRoom: DurableObjectNamespace<FanoutRoom>, PresenceRoom: DurableObjectNamespace<PresenceRoom>, YRoom: DurableObjectNamespace<YRoom> }} Env */
 
 /** @extends {Server<Env>} */
 export class FanoutRoom extends Server {
@@ -71,6 +76,11 @@ export class PresenceRoom extends Server {
   onClose(connection) {
     this.broadcast(JSON.stringify({ type: 'left', connectionId: connection.id }), [connection.id]);
   }
+}
+
+export class YRoom extends YServer {
+  /** @override */
+  static options = { hibernate: true };
 }
 
 export default {

@@ -40,6 +40,8 @@ class RoomClient {
     this.ws = new WebSocket(url, ['signet.v1', `bearer.${token}`]);
     this.welcomed = new Promise((resolve, reject) => {
       this.ws.addEventListener('message', (event) => {
+        // Binary frames are the document's Yjs sync (SPEC §4.1), not room messages.
+        if (typeof event.data !== 'string') return;
         const frame = JSON.parse(String(event.data)) as Frame;
         if (frame.type === 'welcome') {
           this.connectionId = frame.connectionId ?? null;
