@@ -4,8 +4,7 @@
  * can't see — secrets and local-only values, optional here because their absence must give a clear
  * error, not a crash — and narrows the queue and workflow payloads.
  */
-import type { JobMessage } from './jobs/message.ts';
-import type { DeletionParams } from './services/organization-deletion.ts';
+import type { DeletionParams, JobMessage } from './messages.ts';
 
 export interface Env extends Omit<WranglerEnv, 'JOBS' | 'ORG_DELETION' | 'ACTOR_TOKEN_TTL_SECONDS'> {
   /** Default token lifetime in seconds (900 unless set; at most 3600). */

@@ -1,5 +1,5 @@
 /**
- * `scale.revocation_cache_*`: the per-isolate revocation cache (`RevocationCache`, src/services/revocations.ts)
+ * `scale.revocation_cache_*`: the per-isolate revocation cache (`RevocationCache`, src/identity/revocations.ts)
  * as the number of organizations an isolate serves grows to 10,000 — its memory, the CPU of a refresh,
  * and what its bound (`MAX_CACHED_ORGANIZATIONS`) does to the hit rate. Measured in this Node process
  * (one V8 isolate, the same engine as workerd) with loaders that answer at once: the database's side of
@@ -10,7 +10,7 @@ import { runInNewContext } from 'node:vm';
 import { type Results, report } from '../lib/results.ts';
 import { round } from '../lib/stats.ts';
 
-/** What this suite uses of src/services/revocations.ts. */
+/** What this suite uses of src/identity/revocations.ts. */
 interface RevocationCacheLike {
   subjects(
     organizationId: string,
@@ -29,7 +29,7 @@ interface RevocationsModule {
  * Node (scripts/tsconfig.json), so the module is typed here by what the suite calls.
  */
 const revocationsModule = (): Promise<RevocationsModule> =>
-  import(new URL('../../src/services/revocations.ts', import.meta.url).href) as Promise<RevocationsModule>;
+  import(new URL('../../src/identity/revocations.ts', import.meta.url).href) as Promise<RevocationsModule>;
 
 const ORGANIZATIONS = 10_000;
 /** Revoked subjects per organization in the last hour: a handful (removed members, revoked keys, ended delegations). */

@@ -7,7 +7,7 @@
  * to obtain one are verifying a token (`tokens/verify.ts`), being a guest, or — in code only — the
  * system actor (`system.ts`).
  */
-import type { Permission, Role } from '../policy/permissions.ts';
+import type { Permission, Role } from '../contract/permissions.ts';
 import { customActorType } from './registry.ts';
 
 /** What a verified token proved, kept on the actor for expiry and revocation checks. */

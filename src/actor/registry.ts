@@ -8,7 +8,7 @@
  *
  * Owns: the registry. Doesn't own: what a type may do (its `permissions`), how it is verified.
  */
-import type { Permission } from '../policy/permissions.ts';
+import type { Permission } from '../contract/permissions.ts';
 
 /** Types no registration may take. */
 const BUILT_IN = new Set(['user', 'service', 'agent', 'guest', 'system', 'websocket']);

@@ -9,7 +9,7 @@ import { credentialScheme } from '../actor/registry.ts';
 import type { Database } from '../db/client.ts';
 import type { Env } from '../env.ts';
 import { InvalidToken } from '../errors.ts';
-import { resolveBearer } from '../services/resolve-bearer.ts';
+import { resolveBearer } from '../identity/resolve-bearer.ts';
 
 const CREDENTIALS = /^([A-Za-z][A-Za-z0-9-]{0,31}) +([^\s]+) *$/;
 

@@ -6,8 +6,8 @@
 import type { IRequest } from 'itty-router';
 import { type Context, withActor } from '../context.ts';
 import { InvalidToken, ValidationFailed } from '../errors.ts';
+import { resolveBearer } from '../identity/resolve-bearer.ts';
 import { BEARER_PREFIX, SUBPROTOCOL } from '../rooms/protocol.ts';
-import { resolveBearer } from '../services/resolve-bearer.ts';
 import { connectToRoom, joinRoom } from '../services/rooms.ts';
 
 export async function openRoom(request: IRequest, ctx: Context): Promise<Response> {

@@ -19,12 +19,12 @@ import { createContext, runInContext } from '../context.ts';
 import { openDatabase } from '../db/client.ts';
 import type { Env } from '../env.ts';
 import { clientErrorCode, InsufficientPermissions, isPermanentFailure, ValidationFailed } from '../errors.ts';
+import { rebuildActor } from '../identity/rebuild-actor.ts';
+import { JobMessage } from '../messages.ts';
 import { log } from '../observability/log.ts';
 import { can } from '../policy/authorize.ts';
 import { EXPORT_PERMISSIONS, runExport } from '../services/exports.ts';
 import { claimJob, failJob, type JobHandle, releaseJob } from '../services/jobs.ts';
-import { JobMessage } from './message.ts';
-import { rebuildActor } from './rebuild-actor.ts';
 import { backoffSeconds, MAX_DELIVERIES } from './retry-policy.ts';
 
 const ExportInput = z.object({ documentId: z.uuid() });

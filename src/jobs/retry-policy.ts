@@ -14,14 +14,6 @@ export const MAX_RETRIES = 3;
 /** Deliveries of one message: the first one and its retries. `message.attempts` counts from 1. */
 export const MAX_DELIVERIES = MAX_RETRIES + 1;
 
-/**
- * A running job whose `updated_at` is older than this is taken to be abandoned (its worker crashed),
- * and the next delivery of its message takes it over. Longer than any export run, shorter than the
- * retry window (`backoffSeconds` sums to 130 s), so a crashed attempt is retried within its message's
- * deliveries.
- */
-export const LEASE_SECONDS = 60;
-
 /** Jobs still unfinished this long after their last change are failed by maintenance. */
 export const ABANDONED_AFTER_HOURS = 24;
 

@@ -3,9 +3,9 @@
  * permissions listed for it. Checks name a permission, never a role.
  */
 
-import { PERMISSIONS, type Permission, ROLES, type Role } from '../contract/permissions.ts';
+import { isPermission, isRole, PERMISSIONS, type Permission, ROLES, type Role } from '../contract/permissions.ts';
 
-export { PERMISSIONS, type Permission, ROLES, type Role };
+export { isPermission, isRole, PERMISSIONS, type Permission, ROLES, type Role };
 
 const VIEWER: readonly Permission[] = ['documents:read', 'rooms:join', 'exports:create'];
 const EDITOR: readonly Permission[] = [...VIEWER, 'documents:write', 'rooms:publish'];
@@ -25,23 +25,6 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
   admin: new Set(ADMIN),
   owner: new Set(OWNER),
 };
-
-/**
- * @example
- * isRole('editor') // true
- * isRole('superuser') // false
- */
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
-}
-
-/**
- * @example
- * isPermission('documents:read') // true
- */
-export function isPermission(value: unknown): value is Permission {
-  return typeof value === 'string' && (PERMISSIONS as readonly string[]).includes(value);
-}
 
 /**
  * @example

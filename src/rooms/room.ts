@@ -28,10 +28,10 @@ import { chainOf, onBehalfOfActor, principalOf } from '../actor/actor.ts';
 import { openDatabase } from '../db/client.ts';
 import type { Env } from '../env.ts';
 import { clientErrorCode } from '../errors.ts';
+import { resolveBearer } from '../identity/resolve-bearer.ts';
 import { log } from '../observability/log.ts';
 import { can } from '../policy/authorize.ts';
 import { readStoredBody, saveRoomBody } from '../services/collaboration.ts';
-import { resolveBearer } from '../services/resolve-bearer.ts';
 import {
   type Admission,
   type Attachment,

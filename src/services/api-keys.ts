@@ -9,12 +9,12 @@ import type { CreateApiKey } from '../contract/requests.ts';
 import { apiKeys } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { InsufficientPermissions, NotFound } from '../errors.ts';
+import { databaseNow, noteRevocation, revokedCte } from '../identity/revocations.ts';
 import { permissionsOfActor } from '../policy/authorize.ts';
 import { defineAction } from './action.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { hashApiKeySecret, newApiKeySecret } from './auth/api-key-secret.ts';
 import { resourceId } from './ids.ts';
-import { databaseNow, noteRevocation, revokedCte } from './revocations.ts';
 import { revokeInRooms } from './rooms.ts';
 
 export interface ApiKeyView {

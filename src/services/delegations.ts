@@ -14,12 +14,12 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { delegations } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { InsufficientPermissions, NotFound } from '../errors.ts';
+import { databaseNow, noteRevocation, revokedCte } from '../identity/revocations.ts';
 import { NEVER_DELEGATED } from '../policy/authorize.ts';
 import { type Permission, permissionsOf, type Role } from '../policy/permissions.ts';
 import { defineAction } from './action.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
-import { databaseNow, noteRevocation, revokedCte } from './revocations.ts';
 import { revokeInRooms } from './rooms.ts';
 import type { TenantContext } from './tenant.ts';
 

@@ -11,7 +11,7 @@
 import { sql } from 'drizzle-orm';
 import { runScoped } from '../db/session.ts';
 import { InsufficientPermissions, NotFound } from '../errors.ts';
-import { exportMessage } from '../jobs/message.ts';
+import { exportMessage } from '../messages.ts';
 import type { Permission } from '../policy/permissions.ts';
 import { defineAction } from './action.ts';
 import { withAudit } from './audit.ts';

@@ -11,7 +11,7 @@
  *
  * Claiming and releasing are the job's own bookkeeping and write no audit event; each run's outcome
  * writes exactly one. They run in a tenant session on behalf of the job's actor reference: the actor
- * itself is rebuilt only after the claim (`jobs/rebuild-actor.ts`).
+ * itself is rebuilt only after the claim (`identity/rebuild-actor.ts`).
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { ActorRef } from '../actor/actor.ts';
@@ -19,7 +19,6 @@ import type { Database } from '../db/client.ts';
 import { tenantScope } from '../db/scopes.ts';
 import { runScoped } from '../db/session.ts';
 import { type ErrorCode, NotFound } from '../errors.ts';
-import { LEASE_SECONDS } from '../jobs/retry-policy.ts';
 import { can } from '../policy/authorize.ts';
 import { defineAction } from './action.ts';
 import { type AuditOutcome, auditedEventCte, withAudit } from './audit.ts';
@@ -30,6 +29,14 @@ export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
 /** Days a succeeded job keeps its result; maintenance clears it afterwards. */
 export const RESULT_TTL_DAYS = 7;
+
+/**
+ * A running job whose `updated_at` is older than this is taken to be abandoned (its worker crashed),
+ * and the next delivery of its message takes it over. Longer than any export run, shorter than the
+ * retry window (`backoffSeconds` of jobs/retry-policy.ts sums to 130 s), so a crashed attempt is retried
+ * within its message's deliveries.
+ */
+export const LEASE_SECONDS = 60;
 
 export interface JobView {
   id: string;

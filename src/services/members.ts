@@ -10,12 +10,12 @@ import type { AddMember, ChangeMember } from '../contract/requests.ts';
 import { memberships, users } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import { Conflict, InsufficientPermissions, NotFound, ValidationFailed } from '../errors.ts';
+import { noteRevocation, revokedCte } from '../identity/revocations.ts';
 import { can } from '../policy/authorize.ts';
 import { isRole, type Role } from '../policy/permissions.ts';
 import { defineAction } from './action.ts';
 import { auditedCte, withAudit } from './audit.ts';
 import { resourceId } from './ids.ts';
-import { noteRevocation, revokedCte } from './revocations.ts';
 import { revokeInRooms } from './rooms.ts';
 import type { TenantContext } from './tenant.ts';
 

@@ -14,11 +14,12 @@ import { organizationDeletions } from '../db/schema.ts';
 import { userScope } from '../db/scopes.ts';
 import { runScoped } from '../db/session.ts';
 import { Conflict, InsufficientPermissions, NotFound } from '../errors.ts';
+import { databaseNow, forgetRevocations, noteRevocation } from '../identity/revocations.ts';
+import type { DeletionParams } from '../messages.ts';
 import { defineAction } from './action.ts';
 import { auditedCte, auditedEventCte } from './audit.ts';
 import { forgetRoomDocuments } from './collaboration.ts';
 import { resourceId } from './ids.ts';
-import { databaseNow, forgetRevocations, noteRevocation } from './revocations.ts';
 import { closeOrganizationRoomConnections } from './rooms.ts';
 import type { TenantContext } from './tenant.ts';
 
@@ -30,13 +31,6 @@ export interface StepState {
   attempts: number;
   at: string | null;
   error?: { code: string };
-}
-
-/** What the workflow carries: an actor reference and ids, never a token or a serialized actor. */
-export interface DeletionParams {
-  deletionId: string;
-  owner: { type: 'user'; id: string; organizationId: string };
-  requestId: string;
 }
 
 export interface WorkflowView {

@@ -15,11 +15,11 @@ import { openDatabase } from '../db/client.ts';
 import { type SessionScope, tenantScope } from '../db/scopes.ts';
 import type { Env } from '../env.ts';
 import { clientErrorCode, type ErrorCode, PERMANENT_FAILURES } from '../errors.ts';
-import { rebuildActor } from '../jobs/rebuild-actor.ts';
+import { rebuildActor } from '../identity/rebuild-actor.ts';
+import type { DeletionParams } from '../messages.ts';
 import { log } from '../observability/log.ts';
 import {
   closeOrganizationRooms,
-  type DeletionParams,
   type DeletionStep,
   deleteOrganizationData,
   finishDeletion,

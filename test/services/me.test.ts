@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { forgetRevocations } from '../../src/services/revocations.ts';
+import { forgetRevocations } from '../../src/identity/revocations.ts';
 import { devToken } from '../support/actors.ts';
 import { addMembership, adminSql, countedDatabase, createOrganization, unique } from '../support/database.ts';
 import { call, errorCode } from '../support/http.ts';

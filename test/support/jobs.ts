@@ -14,7 +14,7 @@ import {
 } from 'cloudflare:test';
 import type { Env } from '../../src/env.ts';
 import worker from '../../src/index.ts';
-import type { JobMessage } from '../../src/jobs/message.ts';
+import type { JobMessage } from '../../src/messages.ts';
 import { adminSql } from './database.ts';
 import { BASE, call } from './http.ts';
 

@@ -137,7 +137,7 @@ describe.skipIf(problem !== null)(`row-level security plans${problem ? ` (skippe
         table: 'audit_events',
       },
       'revocation refresh': {
-        // services/revocations.ts `load`, its first statement (the second reads organization_deletions, below)
+        // identity/revocations.ts `load`, its first statement (the second reads organization_deletions, below)
         query: () =>
           mock
             .select({ type: revocations.subjectType, id: revocations.subjectId, at: revocations.revokedAt })

@@ -5,7 +5,7 @@
  * `{ sub: "agent:<delegation id>", name }`; no other token carries `act`.
  */
 import { SignJWT } from 'jose';
-import type { Permission, Role } from '../../policy/permissions.ts';
+import type { Permission, Role } from '../../contract/permissions.ts';
 import { ACTOR_TOKEN_TYPE, AGENT_SUBJECT_PREFIX, clampLifetime } from './claims.ts';
 import type { ActorKeys } from './keys.ts';
 

@@ -27,8 +27,8 @@
  * through `atob`, with an ASCII fast path. A validated protected-header segment is remembered per key set
  * (every token of a key shares it), so only the signature and the claims are new work for a new token.
  */
+import { isPermission, isRole, type Permission } from '../../contract/permissions.ts';
 import { InvalidToken, TokenExpired } from '../../errors.ts';
-import { isPermission, isRole, type Permission } from '../../policy/permissions.ts';
 import { UUID } from '../../uuid.ts';
 import type { AgentActor, ServiceActor, TokenActor, UserActor } from '../actor.ts';
 import { decodeBase64url, isCanonicalBase64url } from './base64url.ts';

@@ -16,7 +16,7 @@
  * Revocation races: the read of the authority a token will carry (the membership, the key and its
  * creator's membership) share-locks those rows and reads the database's clock in the same transaction,
  * and the token is dated by that read (`iat`), not by when it is signed. A change to the membership or
- * the key waits for the lock and dates its revocation after it (`revocations.ts`), so a token made from
+ * the key waits for the lock and dates its revocation after it (`identity/revocations.ts`), so a token made from
  * the old authority is always dated before the revocation and refused — however late it is signed.
  */
 import { and, eq, ne, or, sql } from 'drizzle-orm';
@@ -47,13 +47,13 @@ import {
 import { bootstrapScope } from '../../db/scopes.ts';
 import { runScoped } from '../../db/session.ts';
 import { InvalidToken, NotFound, TokenRevoked, ValidationFailed } from '../../errors.ts';
+import { resolveBearer } from '../../identity/resolve-bearer.ts';
+import { databaseNow } from '../../identity/revocations.ts';
 import { capToGrantor } from '../../policy/authorize.ts';
 import { isRole, type Role } from '../../policy/permissions.ts';
 import { assertSystemAction } from '../../policy/system-actions.ts';
 import { assertCleanText } from '../../text.ts';
 import { createDelegation } from '../delegations.ts';
-import { resolveBearer } from '../resolve-bearer.ts';
-import { databaseNow } from '../revocations.ts';
 import { hashApiKeySecret, looksLikeApiKeySecret } from './api-key-secret.ts';
 import { type ActorView, actorView } from './views.ts';
 

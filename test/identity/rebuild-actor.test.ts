@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isServiceActor, isUserActor } from '../../src/actor/guards.ts';
-import { REBUILT_LIFETIME_SECONDS, rebuildActor } from '../../src/jobs/rebuild-actor.ts';
+import { REBUILT_LIFETIME_SECONDS, rebuildActor } from '../../src/identity/rebuild-actor.ts';
 import { can } from '../../src/policy/authorize.ts';
 import { database } from '../support/database.ts';
 import { call } from '../support/http.ts';
