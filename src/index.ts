@@ -4,7 +4,7 @@ import { handleFetch } from './http/app.ts';
 import { handleJobBatch } from './jobs/consumer.ts';
 import { handleScheduled } from './jobs/maintenance.ts';
 
-export { OrgRooms } from './rooms/org-rooms.ts';
+export { OrgRooms } from './rooms/organization-rooms.ts';
 export { DocumentRoom } from './rooms/room.ts';
 export { OrgDeletionWorkflow } from './workflows/organization-deletion.ts';
 
