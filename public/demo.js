@@ -132,9 +132,10 @@ function bindEditor(room) {
   room.awareness.setLocalState({ name: state.email });
   room.awareness.on('change', () => {
     const names = [...room.awareness.getStates().entries()].map(([clientId, s]) => {
+      // The room-stamped actor first; `name` is whatever that client chose to say about itself.
       const who = clientId === room.doc.clientID ? 'you' : s.signet ? label(s.signet) : '?';
       const item = document.createElement('span');
-      item.textContent = `${s.name ?? 'someone'} (${who})`;
+      item.textContent = `${who}: ${s.name ?? ''}`;
       return item;
     });
     $('editing').replaceChildren(...names);

@@ -31,7 +31,7 @@ import { clientErrorCode } from '../errors.ts';
 import { resolveBearer } from '../identity/resolve-bearer.ts';
 import { log } from '../observability/log.ts';
 import { can } from '../policy/authorize.ts';
-import { readStoredBody, saveRoomBody } from '../services/collaboration.ts';
+import { readStoredBody, roomSaveLanded, saveRoomBody } from '../services/collaboration.ts';
 import {
   type Admission,
   type Attachment,
@@ -131,6 +131,11 @@ export class DocumentRoom extends DurableObject<Env> {
   readonly #awareness = new RoomAwareness();
   /** Database work on the document (a save, a merged PATCH), one at a time, in order. */
   #databaseWork: Promise<unknown> = Promise.resolve();
+  /**
+   * A save sent to Postgres whose answer never came (it may have landed): settled, by its audit events,
+   * before the room merges anything from Postgres — else it would merge its own saved edits a second time.
+   */
+  #unconfirmed: { requestId: string; capture: SaveCapture; actor: { type: string; id: string } } | null = null;
   /** When the pending save is due (ms); null when none is scheduled in this activation. */
   #saveAt: number | null = null;
 
@@ -284,17 +289,22 @@ export class DocumentRoom extends DurableObject<Env> {
   async mergeBody(body: string, version: number): Promise<void> {
     this.#index();
     await this.#serially(async () => {
-      this.#document()?.mergeFromDatabase(body, version);
+      const shared = this.#document();
+      if (!shared) return;
+      await this.#settleUnconfirmed(shared);
+      shared.mergeFromDatabase(body, version);
     });
   }
 
   /** The document was deleted: every connection closes with 4003 and its Yjs state leaves storage. */
   async deleteDocument(): Promise<number> {
-    const closed = await this.closeAll(CLOSE.ACCESS_REVOKED, 'document deleted');
+    let closed = await this.closeAll(CLOSE.ACCESS_REVOKED, 'document deleted');
     await this.#serially(async () => {
       this.#document()?.purge();
       this.#shared = null;
     });
+    // A join admitted just before the deletion may have completed while the purge waited its turn.
+    closed += await this.closeAll(CLOSE.ACCESS_REVOKED, 'document deleted');
     return closed;
   }
 
@@ -604,6 +614,7 @@ export class DocumentRoom extends DurableObject<Env> {
       if (!stored) return null;
       const current = this.#document();
       if (current) {
+        await this.#settleUnconfirmed(current);
         current.mergeFromDatabase(stored.body, stored.version);
         return current;
       }
@@ -683,12 +694,14 @@ export class DocumentRoom extends DurableObject<Env> {
       return;
     }
     member.editor ??= { principal: principalOf(actor), onBehalfOf: onBehalfOfActor(actor) };
+    let whole: boolean;
     try {
-      shared.apply(update, member, member.editor);
+      whole = shared.apply(update, member, member.editor);
     } catch {
       this.#strike(member, 'VALIDATION_FAILED', 'The Yjs update is malformed.');
       return;
     }
+    if (!whole) this.#strike(member, 'VALIDATION_FAILED', 'The Yjs update builds on changes this room never received.');
     if (this.#saveAt === null) {
       const at = Date.now() + SAVE_DELAY_MS;
       this.#saveAt = at;
@@ -720,8 +733,14 @@ export class DocumentRoom extends DurableObject<Env> {
       const frame = encodeAwareness(accepted);
       for (const other of this.#index().values()) if (other !== member) sendBinary(other.ws, frame);
     }
+    // Answered, not struck: a client that reconnects while its old socket still holds its id would
+    // otherwise be closed for it (and anyone could get a victim's reconnections closed by claiming its id).
     if (refused) {
-      this.#strike(member, 'VALIDATION_FAILED', "Awareness is accepted only for this connection's own Yjs client id.");
+      send(member.ws, {
+        type: 'error',
+        code: 'VALIDATION_FAILED',
+        message: "Awareness is accepted only for this connection's own Yjs client id.",
+      });
     }
   }
 
@@ -732,6 +751,7 @@ export class DocumentRoom extends DurableObject<Env> {
       const shared = this.#document();
       if (!shared || !this.#organizationId || !this.#roomId) return;
       try {
+        await this.#settleUnconfirmed(shared);
         for (let attempt = 0; attempt < 3 && shared.dirty; attempt++) {
           const capture = shared.capture();
           const [first, ...rest] = capture.editors;
@@ -740,14 +760,17 @@ export class DocumentRoom extends DurableObject<Env> {
             shared.saved(capture, capture.version);
             return;
           }
+          const requestId = `room:${crypto.randomUUID()}`;
+          this.#unconfirmed = { requestId, capture, actor: first.principal };
           const result = await saveRoomBody(openDatabase(this.env), {
             organizationId: this.#organizationId,
             documentId: this.#roomId,
             body: capture.body,
             version: capture.version,
             editors: [first, ...rest],
-            requestId: `room:${crypto.randomUUID()}`,
+            requestId,
           });
+          this.#unconfirmed = null;
           if (result.kind === 'missing') return;
           if (result.kind === 'saved') shared.saved(capture, result.version);
           else if (isOwnSave(capture, result.current)) shared.saved(capture, result.current.version);
@@ -761,6 +784,15 @@ export class DocumentRoom extends DurableObject<Env> {
       // Edits that arrived while saving wait for the next save.
       if (shared.dirty) this.#saveAt = Date.now() + SAVE_DELAY_MS;
     });
+  }
+
+  /** A save whose answer was lost: recorded as saved if it landed (its audit events exist), else forgotten. */
+  async #settleUnconfirmed(shared: SharedDocument): Promise<void> {
+    const pending = this.#unconfirmed;
+    if (!pending || !this.#organizationId) return;
+    const landed = await roomSaveLanded(openDatabase(this.env), this.#organizationId, pending.actor, pending.requestId);
+    this.#unconfirmed = null;
+    if (landed) shared.saved(pending.capture, pending.capture.version + 1);
   }
 
   /** Runs database work on the document after the work before it (a failure doesn't block the next). */

@@ -146,6 +146,7 @@ export class SharedDocument {
 
   /** Forgets the document (it was deleted): its state leaves this room's storage. */
   purge(): void {
+    this.doc.destroy();
     this.#sql.exec('drop table if exists yjs_updates; drop table if exists yjs_base');
   }
 
@@ -158,13 +159,11 @@ export class SharedDocument {
       if (struct.id.clock + struct.length > (known.get(struct.id.client) ?? 0)) return false;
     }
     if (ds.clients.size === 0) return true;
+    // Range against range (never clock by clock: a frame may repeat a long range thousands of times).
     const deleted = Y.createDeleteSetFromStructStore(this.doc.store);
     for (const [client, ranges] of ds.clients) {
-      for (const range of ranges) {
-        for (let clock = range.clock; clock < range.clock + range.len; clock++) {
-          if (!Y.isDeleted(deleted, Y.createID(client, clock))) return false;
-        }
-      }
+      const known = deleted.clients.get(client) ?? [];
+      for (const range of ranges) if (!covered(known, range.clock, range.clock + range.len)) return false;
     }
     return true;
   }
@@ -196,13 +195,24 @@ export class SharedDocument {
   }
 
   /** Applies a change that passed `refusal`; `origin` is passed to the document's update listeners. */
-  apply(update: Uint8Array, origin: unknown, editor: Editor): void {
+  /**
+   * Applies a change that passed `refusal`. Returns false when part of it built on items this room doesn't
+   * have (an origin or parent it never received): that part is discarded, never kept pending — a pending
+   * struct would be applied later, inside someone else's change, recorded and audited as theirs, and after
+   * its sender's access may have ended.
+   */
+  apply(update: Uint8Array, origin: unknown, editor: Editor): boolean {
     this.#editor = editor;
     try {
       Y.applyUpdate(this.doc, update, origin);
     } finally {
       this.#editor = null;
     }
+    const store = this.doc.store;
+    if (store.pendingStructs === null && store.pendingDs === null) return true;
+    store.pendingStructs = null;
+    store.pendingDs = null;
+    return false;
   }
 
   /** What a save would write, now. */
@@ -262,21 +272,22 @@ export class SharedDocument {
     );
   }
 
-  /** Replaces the saved rows by one (their merge); unsaved rows keep their editors. */
+  /** Replaces the saved rows by one (the state they add up to); unsaved rows keep their editors. */
   #compact(capture: SaveCapture): void {
     const { count } = this.#sql
       .exec<{ count: number }>('select count(*) as count from yjs_updates where seq <= ?', capture.upToSeq)
       .one();
-    if (count < COMPACT_AFTER_ROWS) return;
-    const saved = [
-      ...this.#sql.exec<{ data: ArrayBuffer }>(
-        'select data from yjs_updates where seq <= ? order by seq',
-        capture.upToSeq,
-      ),
-    ].map((row) => new Uint8Array(row.data));
-    const merged = Y.mergeUpdates(saved);
+    if (count < COMPACT_AFTER_ROWS && this.#storedBytes < 2 * capture.snapshot.byteLength + 64 * 1024) return;
+    // The capture's snapshot is the whole state as of `upToSeq`, garbage-collected (deleted text is gone,
+    // unlike a merge of the rows, which keeps every insertion ever made). Written before anything is
+    // deleted, so a failure leaves the rows as they were.
+    this.#sql.exec(
+      `insert into yjs_updates (seq, data, editor) values (?, ?, null)
+       on conflict (seq) do update set data = excluded.data, editor = null`,
+      capture.upToSeq,
+      capture.snapshot,
+    );
     this.#sql.exec('delete from yjs_updates where seq < ?', capture.upToSeq);
-    this.#sql.exec('update yjs_updates set data = ?, editor = null where seq = ?', merged, capture.upToSeq);
     const { bytes } = this.#sql
       .exec<{ bytes: number }>('select coalesce(sum(length(data)), 0) as bytes from yjs_updates')
       .one();
@@ -340,6 +351,20 @@ function replaceChangedSpan(text: Y.Text, from: string, to: string): void {
     if (deleted > 0) text.delete(start, deleted);
     if (inserted) text.insert(start, inserted);
   });
+}
+
+/** Whether the sorted, merged `ranges` cover all of [from, to). */
+function covered(ranges: readonly { clock: number; len: number }[], from: number, to: number): boolean {
+  let low = 0;
+  let high = ranges.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const range = ranges[middle]!;
+    if (range.clock + range.len <= from) low = middle + 1;
+    else if (range.clock > from) high = middle - 1;
+    else return to <= range.clock + range.len;
+  }
+  return false;
 }
 
 function isHighSurrogate(code: number): boolean {

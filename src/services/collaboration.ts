@@ -9,9 +9,9 @@
  *
  * Doesn't own: who may edit (the room checks `documents:write` on every frame), the Yjs state (rooms/).
  */
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, gte, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { documents } from '../db/schema.ts';
+import { auditEvents, documents } from '../db/schema.ts';
 import { tenantScope } from '../db/scopes.ts';
 import { runScoped } from '../db/session.ts';
 import type { Env } from '../env.ts';
@@ -90,6 +90,32 @@ export async function saveRoomBody(db: Database, save: RoomSave): Promise<SaveRe
   if (saved) return { kind: 'saved', version: Number(saved.version) };
   const row = current[0];
   return row ? { kind: 'stale', current: { body: row.body, version: Number(row.version) } } : { kind: 'missing' };
+}
+
+/**
+ * Whether a room save whose answer was lost landed: its audit events carry its request id (they are written
+ * in the same statement as the update, so they exist exactly when it did). Looks back an hour.
+ */
+export async function roomSaveLanded(
+  db: Database,
+  organizationId: string,
+  actor: { type: string; id: string },
+  requestId: string,
+): Promise<boolean> {
+  const [rows] = await runScoped(db, roomScope(organizationId, actor), [
+    db
+      .select({ id: auditEvents.id })
+      .from(auditEvents)
+      .where(
+        and(
+          eq(auditEvents.organizationId, organizationId),
+          gte(auditEvents.at, sql`now() - interval '1 hour'`),
+          eq(auditEvents.requestId, requestId),
+        ),
+      )
+      .limit(1),
+  ]);
+  return rows.length > 0;
 }
 
 /**

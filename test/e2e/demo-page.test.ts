@@ -95,8 +95,8 @@ describe.skipIf(!haveChromium)('the demo page', () => {
     await editor!.keyboard.type('ship Yjs');
     await expect.poll(() => viewer!.locator('#body').inputValue(), { timeout: 5000 }).toBe('Agenda: ship Yjs');
     // Who is in the document, by the names the room stamped with each actor.
-    await editor!.locator('#editing span', { hasText: 'viewer@demo.signet.dev (viewer' }).waitFor();
-    await viewer!.locator('#editing span', { hasText: 'editor@demo.signet.dev (editor' }).waitFor();
+    await editor!.locator('#editing span', { hasText: /^viewer [0-9a-f]{8}: viewer@demo\.signet\.dev$/ }).waitFor();
+    await viewer!.locator('#editing span', { hasText: /^editor [0-9a-f]{8}: editor@demo\.signet\.dev$/ }).waitFor();
 
     // The viewer's page is read-only; an edit forced past it (as a modified page could) is refused by the room.
     expect(await viewer!.locator('#body').getAttribute('readonly')).not.toBeNull();

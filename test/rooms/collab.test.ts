@@ -206,6 +206,28 @@ describe('a collaborative document', () => {
     await eventually(() => editor.peer.text.toString() === final.body);
   });
 
+  it("discards an update that builds on items the room never received: it never lands later inside another's edit", async () => {
+    const doc = await createDoc(t.tokens.owner, { body: '' });
+    const a = await join(doc.id, t.tokens.editor);
+    const b = await join(doc.id, t.tokens.admin);
+    // B makes an edit but doesn't send it yet; A learns of it out of band and writes right after it.
+    const bDoc = new Y.Doc();
+    bDoc.getText('body').insert(0, 'b');
+    const bUpdate = Y.encodeStateAsUpdate(bDoc);
+    const aDoc = new Y.Doc();
+    Y.applyUpdate(aDoc, bUpdate);
+    const before = Y.encodeStateVector(aDoc);
+    aDoc.getText('body').insert(1, 'EVIL');
+    a.peer.sendRaw(updateFrame(Y.encodeStateAsUpdate(aDoc, before)));
+    await a.client.next((f) => f.type === 'error' && f.code === 'VALIDATION_FAILED');
+    // B's own edit arrives: only B's text is applied, saved and audited as B.
+    b.peer.sendRaw(updateFrame(bUpdate));
+    await eventually(async () => (await room(doc.id).documentState())?.body === 'b');
+    await runDurableObjectAlarm(room(doc.id));
+    expect((await readDocument(t, doc.id)).body).toBe('b');
+    expect((await updateEvents(t, doc.id)).map((e) => e.actor.id)).toEqual([t.userIds.admin]);
+  });
+
   it("forgets a deleted document's Yjs state", async () => {
     const doc = await createDoc(t.tokens.owner, { body: 'secret text' });
     const editor = await join(doc.id, t.tokens.editor);
