@@ -18,6 +18,7 @@ import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { sleep } from '../lib/processes.ts';
 import { type Results, report } from '../lib/results.ts';
+import { createDocument } from '../lib/rooms.ts';
 import type { SignetServer } from '../lib/servers.ts';
 import { percentile, round } from '../lib/stats.ts';
 
@@ -100,14 +101,9 @@ function groupRssKiB(pid: number): number {
 export async function benchRooms10k(results: Results, signet: SignetServer): Promise<void> {
   const editor = await signet.token('editor');
   const viewer = await signet.token('viewer');
-  const created = await fetch(`${signet.base}/v1/documents`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${editor}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ title: `Bench: ${SOCKETS} sockets` }),
-  });
-  const { document } = (await created.json()) as { document: { id: string } };
+  const documentId = await createDocument(signet, `Bench: ${SOCKETS} sockets`);
   const entry = await workerEntry(signet);
-  const url = `${entry.replace('http:', 'ws:')}/v1/rooms/${document.id}`;
+  const url = `${entry.replace('http:', 'ws:')}/v1/rooms/${documentId}`;
   const pid = signet.child.process.pid!;
   const shards = Array.from({ length: SHARDS }, () => new Shard());
   const all = <T>(op: string, args?: Record<string, unknown>) => Promise.all(shards.map((s) => s.call<T>(op, args)));

@@ -14,6 +14,7 @@
 import WebSocket from 'ws';
 import { sleep } from '../lib/processes.ts';
 import { atLeast, atMost, type Results, report } from '../lib/results.ts';
+import { alternating, createDocument, opened } from '../lib/rooms.ts';
 import type { Server, SignetServer } from '../lib/servers.ts';
 import { median, round } from '../lib/stats.ts';
 
@@ -51,13 +52,7 @@ export async function fillUntilSettled(target: JoinTarget, size: number, timeout
         if (!isBinary) apply(view, JSON.parse(data.toString()) as Frame);
       });
       ws.on('error', () => {});
-      await new Promise<void>((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.once('error', reject);
-        ws.once('unexpected-response', (_request, response) =>
-          reject(new Error(`${target.name}: upgrade answered ${response.statusCode}`)),
-        );
-      }).catch((error: Error) => {
+      await opened(ws, target.name).catch((error: Error) => {
         failure ??= error.message;
       });
       ws.on('close', (code: number) => {
@@ -124,14 +119,8 @@ export function signetJoins(signet: SignetServer): JoinTarget {
     async room() {
       const editor = await signet.token('editor');
       const viewer = await signet.token('viewer');
-      const response = await fetch(`${signet.base}/v1/documents`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${editor}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ title: 'Bench: joins' }),
-      });
-      if (response.status !== 201) throw new Error(`create document: ${response.status}`);
-      const { document } = (await response.json()) as { document: { id: string } };
-      const url = `${signet.base.replace('http:', 'ws:')}/v1/rooms/${document.id}`;
+      const documentId = await createDocument(signet, 'Bench: joins');
+      const url = `${signet.base.replace('http:', 'ws:')}/v1/rooms/${documentId}`;
       return (index) => new WebSocket(url, { headers: { authorization: `Bearer ${index % 2 ? viewer : editor}` } });
     },
   };
@@ -156,24 +145,14 @@ export async function benchRoomJoins(results: Results, signet: SignetServer, par
   await fillUntilSettled(theirs, 50);
   const small: number[] = [];
   for (let i = 0; i < SMALL_ROUNDS; i++) small.push(await fillUntilSettled(ours, 100));
-  const signetTimes: number[] = [];
-  const partyTimes: number[] = [];
-  const ratios: number[] = [];
-  for (let i = 0; i < JOIN_ROUNDS; i++) {
-    let a: number;
-    let b: number;
-    if (i % 2 === 0) {
-      a = await fillUntilSettled(ours, 1000);
-      b = await fillUntilSettled(theirs, 1000);
-    } else {
-      b = await fillUntilSettled(theirs, 1000);
-      a = await fillUntilSettled(ours, 1000);
-    }
-    console.log(`bench: rooms: 1,000 joins settled in ${round(a, 2)} s (Signet), ${round(b, 2)} s (PartyServer)`);
-    signetTimes.push(a);
-    partyTimes.push(b);
-    ratios.push(b / a);
-  }
+  const { ours: signetTimes, theirs: partyTimes } = await alternating(
+    JOIN_ROUNDS,
+    () => fillUntilSettled(ours, 1000),
+    () => fillUntilSettled(theirs, 1000),
+    (a, b) =>
+      console.log(`bench: rooms: 1,000 joins settled in ${round(a, 2)} s (Signet), ${round(b, 2)} s (PartyServer)`),
+  );
+  const ratios = signetTimes.map((a, i) => partyTimes[i]! / a);
   const join1000 = median(signetTimes);
   results.add(
     'rooms.join_1000_s',

@@ -21,6 +21,7 @@ import { SharedDocument, type Sql } from '../../src/rooms/shared-document.ts';
 import { encodeUpdate } from '../../src/rooms/yjs-frames.ts';
 import { sleep } from '../lib/processes.ts';
 import { atLeast, type Results, report, spreadOf } from '../lib/results.ts';
+import { alternating, createDocument, opened } from '../lib/rooms.ts';
 import type { Server, SignetServer } from '../lib/servers.ts';
 import { median, round } from '../lib/stats.ts';
 
@@ -62,13 +63,7 @@ class YjsFanOut {
         const index = next++;
         const publisher = index < PUBLISHERS;
         const ws = this.target.open(publisher ? 'publisher' : 'receiver');
-        await new Promise<void>((resolve, reject) => {
-          ws.once('open', () => resolve());
-          ws.once('error', reject);
-          ws.once('unexpected-response', (_request, response) =>
-            reject(new Error(`${this.target.name}: upgrade answered ${response.statusCode}`)),
-          );
-        });
+        await opened(ws, this.target.name);
         ws.on('close', (code: number) => {
           this.#failure ??= `a socket closed (${code})`;
         });
@@ -131,14 +126,8 @@ class YjsFanOut {
 }
 
 async function signetRoom(signet: SignetServer): Promise<Target> {
-  const response = await fetch(`${signet.base}/v1/documents`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${await signet.token('editor')}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ title: 'Bench: Yjs fan-out' }),
-  });
-  if (response.status !== 201) throw new Error(`create document: ${response.status}`);
-  const { document } = (await response.json()) as { document: { id: string } };
-  const url = `${signet.base.replace('http:', 'ws:')}/v1/rooms/${document.id}`;
+  const documentId = await createDocument(signet, 'Bench: Yjs fan-out');
+  const url = `${signet.base.replace('http:', 'ws:')}/v1/rooms/${documentId}`;
   const editor = await signet.token('editor');
   const viewer = await signet.token('viewer');
   return {
@@ -228,23 +217,12 @@ export async function benchRoomYjs(results: Results, signet: SignetServer, party
     await theirs.fill();
     await ours.burst();
     await theirs.burst();
-    const ratios: number[] = [];
-    const rates: { ours: number[]; theirs: number[] } = { ours: [], theirs: [] };
-    for (let i = 0; i < ROUNDS; i++) {
-      // Alternate which room goes first.
-      let a: number;
-      let b: number;
-      if (i % 2 === 0) {
-        a = await ours.burst();
-        b = await theirs.burst();
-      } else {
-        b = await theirs.burst();
-        a = await ours.burst();
-      }
-      rates.ours.push(a);
-      rates.theirs.push(b);
-      ratios.push(a / b);
-    }
+    const rates = await alternating(
+      ROUNDS,
+      () => ours.burst(),
+      () => theirs.burst(),
+    );
+    const ratios = rates.ours.map((a, i) => a / rates.theirs[i]!);
     results.add(
       'rooms.yjs_fanout_vs_ypartyserver_ratio',
       round(median(ratios), 3),

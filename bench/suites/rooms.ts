@@ -14,6 +14,7 @@
 import WebSocket from 'ws';
 import { sleep } from '../lib/processes.ts';
 import { atLeast, type Results, report } from '../lib/results.ts';
+import { alternating, createDocument, opened } from '../lib/rooms.ts';
 import type { Server, SignetServer } from '../lib/servers.ts';
 import { median, percentile, round } from '../lib/stats.ts';
 
@@ -69,13 +70,7 @@ class FanOut {
       while (next < size) {
         const index = next++;
         const ws = this.target.open(index < PUBLISHERS ? 'publisher' : 'receiver');
-        await new Promise<void>((resolve, reject) => {
-          ws.once('open', () => resolve());
-          ws.once('error', reject);
-          ws.once('unexpected-response', (_request, response) =>
-            reject(new Error(`${this.target.name}: upgrade answered ${response.statusCode}`)),
-          );
-        });
+        await opened(ws, this.target.name);
         ws.on('message', (data: Buffer, isBinary: boolean) => {
           // Binary frames are the document's Yjs sync (SPEC §4.1), not room messages.
           if (!isBinary) this.#onFrame(data);
@@ -156,16 +151,6 @@ class FanOut {
   }
 }
 
-async function createDocument(signet: SignetServer, title: string): Promise<string> {
-  const response = await fetch(`${signet.base}/v1/documents`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${await signet.token('editor')}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ title }),
-  });
-  if (response.status !== 201) throw new Error(`create document: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { document: { id: string } }).document.id;
-}
-
 async function signetRoom(signet: SignetServer, sockets: number): Promise<Target> {
   const documentId = await createDocument(signet, `Bench: fan-out to ${sockets}`);
   const url = `${signet.base.replace('http:', 'ws:')}/v1/rooms/${documentId}`;
@@ -204,23 +189,13 @@ async function compare(signet: SignetServer, party: Server, sockets: number): Pr
     // Warm-up round each (JIT, first storage write), not counted.
     await ours.burst();
     await theirs.burst();
-    const result: Comparison = { ours: [], theirs: [], ratios: [] };
-    for (let i = 0; i < ROUNDS; i++) {
-      // Alternate which room goes first.
-      let a: Round;
-      let b: Round;
-      if (i % 2 === 0) {
-        a = await ours.burst();
-        b = await theirs.burst();
-      } else {
-        b = await theirs.burst();
-        a = await ours.burst();
-      }
-      result.ours.push(a);
-      result.theirs.push(b);
-      result.ratios.push(a.deliveriesPerSecond / b.deliveriesPerSecond);
-    }
-    return result;
+    const rounds = await alternating(
+      ROUNDS,
+      () => ours.burst(),
+      () => theirs.burst(),
+    );
+    const ratios = rounds.ours.map((a, i) => a.deliveriesPerSecond / rounds.theirs[i]!.deliveriesPerSecond);
+    return { ...rounds, ratios };
   } finally {
     ours.close();
     theirs.close();

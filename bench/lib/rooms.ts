@@ -1,0 +1,56 @@
+/**
+ * What the room benches share: a document to hold a room, a socket's upgrade awaited with its refusal
+ * named, and the rounds of a side-by-side comparison, alternating which side goes first.
+ */
+import type WebSocket from 'ws';
+import type { SignetServer } from './servers.ts';
+
+/** A new document in the demo organization, created by its editor; its id. */
+export async function createDocument(signet: SignetServer, title: string): Promise<string> {
+  const response = await fetch(`${signet.base}/v1/documents`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await signet.token('editor')}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ title }),
+  });
+  if (response.status !== 201) throw new Error(`create document: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { document: { id: string } }).document.id;
+}
+
+/** Resolves when `ws` is open; rejects with the upgrade's status when the server refused it. */
+export function opened(ws: WebSocket, name: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_request, response) =>
+      reject(new Error(`${name}: upgrade answered ${response.statusCode}`)),
+    );
+  });
+}
+
+/**
+ * `rounds` rounds of `ours` and `theirs`, one after the other, the first going first in even rounds and
+ * second in odd ones, so drift and noise fall on both sides alike.
+ */
+export async function alternating<T>(
+  rounds: number,
+  ours: () => Promise<T>,
+  theirs: () => Promise<T>,
+  each?: (ours: T, theirs: T) => void,
+): Promise<{ ours: T[]; theirs: T[] }> {
+  const result: { ours: T[]; theirs: T[] } = { ours: [], theirs: [] };
+  for (let i = 0; i < rounds; i++) {
+    let a: T;
+    let b: T;
+    if (i % 2 === 0) {
+      a = await ours();
+      b = await theirs();
+    } else {
+      b = await theirs();
+      a = await ours();
+    }
+    result.ours.push(a);
+    result.theirs.push(b);
+    each?.(a, b);
+  }
+  return result;
+}
