@@ -16,13 +16,8 @@ import type { AwarenessEntry } from './yjs-frames.ts';
 /** A stamped state's JSON at most this long (it is kept in the socket's attachment, 16 KiB in all). */
 export const MAX_AWARENESS_STATE_BYTES = 8 * 1024;
 
-/** A connection's awareness as its attachment keeps it. */
-export interface ConnectionAwareness {
-  readonly clientId: number;
-  readonly clock: number;
-  /** Stamped JSON, or `null` once the client said it left. */
-  readonly state: string;
-}
+/** A connection's awareness as its attachment keeps it: the entry as it travels, its state stamped. */
+export type ConnectionAwareness = AwarenessEntry;
 
 export type Stamped =
   | { readonly ok: true; readonly entry: ConnectionAwareness }
