@@ -5,6 +5,12 @@
 import type WebSocket from 'ws';
 import type { SignetServer } from './servers.ts';
 
+/** One side of a fan-out comparison: a room and how to open a socket in it, as a publisher or a receiver. */
+export interface Target {
+  readonly name: string;
+  open(role: 'publisher' | 'receiver'): WebSocket;
+}
+
 /** A new document in the demo organization, created by its editor; its id. */
 export async function createDocument(signet: SignetServer, title: string): Promise<string> {
   const response = await fetch(`${signet.base}/v1/documents`, {

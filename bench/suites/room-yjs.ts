@@ -21,7 +21,7 @@ import { SharedDocument, type Sql } from '../../src/rooms/shared-document.ts';
 import { encodeUpdate } from '../../src/rooms/yjs-frames.ts';
 import { sleep } from '../lib/processes.ts';
 import { atLeast, type Results, report, spreadOf } from '../lib/results.ts';
-import { alternating, createDocument, opened } from '../lib/rooms.ts';
+import { alternating, createDocument, opened, type Target } from '../lib/rooms.ts';
 import type { Server, SignetServer } from '../lib/servers.ts';
 import { median, round } from '../lib/stats.ts';
 
@@ -32,11 +32,6 @@ const PER_PUBLISHER = 25;
 const ROUNDS = 7;
 const BURST_GAP_MS = 1_000;
 const CONNECT_CONCURRENCY = 16;
-
-interface Target {
-  readonly name: string;
-  open(role: 'publisher' | 'receiver'): WebSocket;
-}
 
 /** A y-websocket update frame starts with 0 (sync), 2 (update). */
 const isUpdate = (data: Buffer) => data[0] === 0 && data[1] === 2;

@@ -14,7 +14,7 @@
 import WebSocket from 'ws';
 import { sleep } from '../lib/processes.ts';
 import { atLeast, type Results, report } from '../lib/results.ts';
-import { alternating, createDocument, opened } from '../lib/rooms.ts';
+import { alternating, createDocument, opened, type Target } from '../lib/rooms.ts';
 import type { Server, SignetServer } from '../lib/servers.ts';
 import { median, percentile, round } from '../lib/stats.ts';
 
@@ -31,11 +31,6 @@ const CONNECT_CONCURRENCY = 16;
 const TYPE_INITIAL = 9;
 const M = 'm'.charCodeAt(0);
 const E = 'e'.charCodeAt(0);
-
-interface Target {
-  readonly name: string;
-  open(role: 'publisher' | 'receiver'): WebSocket;
-}
 
 interface Round {
   deliveriesPerSecond: number;
