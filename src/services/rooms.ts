@@ -51,6 +51,8 @@ export async function connectToRoom(env: Env, admission: Admission): Promise<Res
     headers: { upgrade: 'websocket', 'x-signet-admission': JSON.stringify(admission) },
   });
   if (response.status === 401) throw new TokenRevoked();
+  // Deleted after the Worker's check, before the room loaded it: as missing as any other (SPEC's 404).
+  if (response.status === 404) throw new NotFound();
   // The room could not load the document's shared state (the database did not answer).
   if (response.status === 503) throw new DatabaseUnavailable();
   return response;

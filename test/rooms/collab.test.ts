@@ -10,7 +10,12 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
+import { openDatabase } from '../../src/db/client.ts';
+import { NotFound } from '../../src/errors.ts';
+import { resolveBearer } from '../../src/identity/resolve-bearer.ts';
+import type { AdmittedActor } from '../../src/rooms/attachment.ts';
 import type { DocumentRoom } from '../../src/rooms/room.ts';
+import { connectToRoom } from '../../src/services/rooms.ts';
 import { call } from '../support/http.ts';
 import { connected, type RoomClient, withTimeout } from '../support/sockets.ts';
 import { createDoc, createTenant, type Tenant } from '../support/tenants.ts';
@@ -226,6 +231,22 @@ describe('a collaborative document', () => {
     await runDurableObjectAlarm(room(doc.id));
     expect((await readDocument(t, doc.id)).body).toBe('b');
     expect((await updateEvents(t, doc.id)).map((e) => e.actor.id)).toEqual([t.userIds.admin]);
+  });
+
+  it('answers 404 NOT_FOUND for a document deleted after the Worker checked it, before its room loaded it', async () => {
+    const doc = await createDoc(t.tokens.owner, { body: 'gone soon' });
+    const actor = (await resolveBearer(t.tokens.editor, env, () => openDatabase(env))) as AdmittedActor;
+    expect((await call('DELETE', `/v1/documents/${doc.id}`, { token: t.tokens.owner })).status).toBe(204);
+    // The admission the Worker built just before the deletion committed.
+    const admission = {
+      actor,
+      roomId: doc.id,
+      expiresAt: actor.token.expiresAt,
+      subprotocol: false,
+      documentVersion: 1,
+    };
+    await expect(connectToRoom(env, admission)).rejects.toBeInstanceOf(NotFound);
+    expect(await room(doc.id).documentState()).toBeNull();
   });
 
   it("forgets a deleted document's Yjs state", async () => {
