@@ -4,7 +4,7 @@
  *
  * Each statement is the SQL the service sends — the list built by the same drizzle expressions as
  * `services/documents.ts` (`drizzle.mock`, so nothing of the builder differs), the single read by the
- * service's own `documentByIdSql` — run three ways, one
+ * service's own `documentById` — run three ways, one
  * round trip each (the simple-query protocol, parameters inlined as literals, as a Neon HTTP batch is one
  * request):
  *
@@ -21,10 +21,10 @@
  */
 import { and, desc, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
-import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import * as schema from '../../src/db/schema.ts';
-import { documentByIdSql } from '../../src/services/document-statements.ts';
+import { SCOPE_SQL, scopeParameters, tenantScope } from '../../src/db/scopes.ts';
+import { documentById } from '../../src/services/document-statements.ts';
 import { afterCursor, encodeCursor } from '../../src/services/pagination.ts';
 import { atMost, type Results, report } from '../lib/results.ts';
 import { databaseUrl, postgresProblem, prepareDatabase } from '../lib/rls-data.ts';
@@ -43,7 +43,6 @@ const DEEP = 900;
 
 const { documents } = schema;
 const mock = drizzle.mock({ schema });
-const dialect = new PgDialect();
 
 export function listSql(organizationId: string, cursor: string | undefined): { sql: string; params: unknown[] } {
   return mock
@@ -56,7 +55,8 @@ export function listSql(organizationId: string, cursor: string | undefined): { s
 }
 
 export function readSql(organizationId: string, id: string): { sql: string; params: unknown[] } {
-  return dialect.sqlToQuery(documentByIdSql(organizationId, id));
+  const { sql, params } = documentById(organizationId, id);
+  return { sql, params: [...params] };
 }
 
 /** `$n` placeholders → literals, last first (so `$1` never matches the start of `$10`). */
@@ -73,13 +73,17 @@ export function inline(client: pg.Client, query: { sql: string; params: unknown[
   return text;
 }
 
-/** The scope statement of `db/session.ts`, for a user actor of `organizationId`; `role` false drops the switch. */
+/** The role switch that opens `SCOPE_SQL`, as its text spells it. */
+const ROLE_SWITCH = "set_config('role', 'signet_app', true)\n  || ";
+
+/**
+ * The scope statement of `db/session.ts` (its own text and parameters), for a user actor of
+ * `organizationId`; `role` false drops the role switch.
+ */
 export function scopeSql(client: pg.Client, organizationId: string, actorId: string, role: boolean): string {
-  const lit = (v: string) => client.escapeLiteral(v);
-  return `select ${role ? "set_config('role', 'signet_app', true), " : ''}set_config('app.organization_id', ${lit(organizationId)}, true),
-    set_config('app.user_id', ${lit(actorId)}, true), set_config('app.actor_type', 'user', true),
-    set_config('app.actor_id', ${lit(actorId)}, true), set_config('app.bootstrap', '', true),
-    set_config('app.public_read', '', true), set_config('app.maintenance', '', true)`;
+  if (!SCOPE_SQL.includes(ROLE_SWITCH)) throw new Error('rls: SCOPE_SQL no longer opens with the role switch');
+  const params = scopeParameters(tenantScope({ type: 'user', id: actorId, organizationId }));
+  return inline(client, { sql: role ? SCOPE_SQL : SCOPE_SQL.replace(ROLE_SWITCH, ''), params });
 }
 
 type Kind = 'first' | 'deep' | 'read';

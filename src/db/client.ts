@@ -4,13 +4,14 @@
  * is one HTTP request run as one transaction — which is how a tenant-scoped read or write costs one
  * round trip (see `session.ts`). Locally, `DATABASE_PROXY_URL` points the driver at the Neon bridge.
  */
-import { neon, neonConfig } from '@neondatabase/serverless';
+import { type NeonQueryFunction, neon, neonConfig } from '@neondatabase/serverless';
 import { drizzle, type NeonHttpDatabase } from 'drizzle-orm/neon-http';
 import type { Env } from '../env.ts';
 import { DatabaseUnavailable } from '../errors.ts';
 import * as schema from './schema.ts';
 
-export type Database = NeonHttpDatabase<typeof schema>;
+/** drizzle over the driver; `$client` is the driver itself (`session.ts` sends its batches through it). */
+export type Database = NeonHttpDatabase<typeof schema> & { $client: NeonQueryFunction<false, false> };
 
 const handles = new Map<string, Database>();
 

@@ -110,3 +110,27 @@ export function maintenanceScope(reason: string): SessionScope {
 export function publicReadScope(reader: { readonly type: string; readonly id: string }): SessionScope {
   return scope({ actorType: reader.type, actorId: reader.id, publicRead: true });
 }
+
+/**
+ * The scope statement: the role switch and every setting the policies read, all of them on every
+ * transaction (a setting left out would read as whatever the connection's session holds). Its answer,
+ * the settings concatenated into one text column, is ignored.
+ */
+export const SCOPE_SQL = `select set_config('role', 'signet_app', true)
+  || set_config('app.organization_id', $1, true) || set_config('app.user_id', $2, true)
+  || set_config('app.actor_type', $3, true) || set_config('app.actor_id', $4, true)
+  || set_config('app.bootstrap', $5, true) || set_config('app.public_read', $6, true)
+  || set_config('app.maintenance', $7, true)`;
+
+/** `SCOPE_SQL`'s parameters for a scope: the settings as text, `''` for none and `'on'` for a mode. */
+export function scopeParameters(scope: SessionScope): string[] {
+  return [
+    scope.organizationId ?? '',
+    scope.userId ?? '',
+    scope.actorType,
+    scope.actorId,
+    scope.bootstrap ? 'on' : '',
+    scope.publicRead ? 'on' : '',
+    scope.maintenance ? 'on' : '',
+  ];
+}

@@ -7,37 +7,77 @@
  *
  * It knows scopes, not actors or policies: the scopes themselves, every row-level-security mode, are
  * made in `scopes.ts`.
+ *
+ * The batch goes to the Neon driver's own `transaction`, not through drizzle's `db.batch`: the scope
+ * statement (`SCOPE_SQL`) is fixed text with its parameters (drizzle would build the same SQL again
+ * from its template on every call) and answers one column, not eight, for the driver to parse. A
+ * drizzle statement is built, sent and mapped exactly as `db.batch` does, so what it returns is
+ * unchanged; a `TextStatement` is sent as it is (`npm run bench`: `http.pipeline_vs_hono_cpu_ratio`).
  */
 
-import { sql } from 'drizzle-orm';
-import type { BatchItem, BatchResponse } from 'drizzle-orm/batch';
+import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from './client.ts';
 import { toDomainError } from './errors.ts';
-import type { SessionScope } from './scopes.ts';
+import { SCOPE_SQL, type SessionScope, scopeParameters } from './scopes.ts';
+import type { TextAnswer, TextStatement } from './text-statement.ts';
 
-type Statements = readonly [BatchItem<'pg'>, ...BatchItem<'pg'>[]];
+type Statement = BatchItem<'pg'> | TextStatement;
+type Statements = readonly [Statement, ...Statement[]];
+type Answers<Q extends Statements> = {
+  -readonly [K in keyof Q]: Q[K] extends BatchItem<'pg'> ? Q[K]['_']['result'] : TextAnswer;
+};
+
+/**
+ * What drizzle's `db.batch` does with each statement (`drizzle-orm/neon-http/session.js`, `batch`): its
+ * query prepared once, sent as built, its answer mapped by the prepared query. Not in drizzle's
+ * declared types, hence this shape; `test/db/session.test.ts` holds `runScoped`'s answers to
+ * `db.batch`'s for every kind of statement the services send.
+ */
+interface Prepared {
+  getQuery(): { sql: string; params: unknown[] };
+  isResponseInArrayMode(): boolean;
+  mapResult(result: unknown, isFromBatch: boolean): unknown;
+}
+
+/** The driver's calls as the batch uses them: each query with its own answer mode, which its types can't mix. */
+interface Driver {
+  query(sql: string, params: unknown[], options: { arrayMode: boolean; fullResults: true }): unknown;
+  transaction(queries: unknown[], options: { arrayMode: boolean; fullResults: true }): Promise<unknown[]>;
+}
+
+const ANSWER = { arrayMode: true, fullResults: true } as const;
+
+/** A text statement as drizzle would have prepared it: its query as it is, its answer unchanged. */
+function preparedText(statement: TextStatement): Prepared {
+  return {
+    getQuery: () => ({ sql: statement.sql, params: [...statement.params] }),
+    isResponseInArrayMode: () => false,
+    mapResult: (result) => result,
+  };
+}
+
+const isDrizzle = (statement: Statement): statement is BatchItem<'pg'> => '_prepare' in statement;
 
 export async function runScoped<const Q extends Statements>(
   db: Database,
   scope: SessionScope,
   statements: Q,
-): Promise<BatchResponse<Q>> {
+): Promise<Answers<Q>> {
+  const client = db.$client as unknown as Driver;
   try {
-    const [, ...results] = await db.batch([scopeStatement(db, scope), ...statements]);
-    return results as BatchResponse<Q>;
+    const prepared = statements.map((statement) =>
+      isDrizzle(statement) ? (statement as unknown as { _prepare(): Prepared })._prepare() : preparedText(statement),
+    );
+    const queries = [
+      client.query(SCOPE_SQL, scopeParameters(scope), ANSWER),
+      ...prepared.map((p) => {
+        const query = p.getQuery();
+        return client.query(query.sql, query.params, { fullResults: true, arrayMode: p.isResponseInArrayMode() });
+      }),
+    ];
+    const [, ...results] = await client.transaction(queries, ANSWER);
+    return results.map((result, i) => prepared[i]!.mapResult(result, true)) as Answers<Q>;
   } catch (error) {
     throw toDomainError(error);
   }
-}
-
-function scopeStatement(db: Database, scope: SessionScope) {
-  return db.execute(sql`select
-    set_config('role', 'signet_app', true),
-    set_config('app.organization_id', ${scope.organizationId ?? ''}, true),
-    set_config('app.user_id', ${scope.userId ?? ''}, true),
-    set_config('app.actor_type', ${scope.actorType}, true),
-    set_config('app.actor_id', ${scope.actorId}, true),
-    set_config('app.bootstrap', ${scope.bootstrap ? 'on' : ''}, true),
-    set_config('app.public_read', ${scope.publicRead ? 'on' : ''}, true),
-    set_config('app.maintenance', ${scope.maintenance ? 'on' : ''}, true)`);
 }

@@ -64,10 +64,16 @@ function finish(
   origins: ReadonlySet<string>,
 ): Response {
   logRequest(request, response.status, requestId, actor, Date.now() - started);
-  // WebSocket upgrades (101) carry an immutable header list; everything else is copied once.
+  // WebSocket upgrades (101) carry an immutable header list and are passed on as they are.
   if (response.status === 101) return response;
-  const stamped = new Response(response.body, response);
-  stamped.headers.set('x-request-id', requestId);
+  let stamped = response;
+  try {
+    stamped.headers.set('x-request-id', requestId);
+  } catch {
+    // A response that came from elsewhere (a fetch, a Durable Object) has immutable headers: copy it once.
+    stamped = new Response(response.body, response);
+    stamped.headers.set('x-request-id', requestId);
+  }
   withCors(stamped.headers, request, origins);
   return stamped;
 }

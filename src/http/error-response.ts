@@ -5,6 +5,7 @@
  */
 import { type ErrorCode, isSignetError, RateLimited, ValidationFailed } from '../errors.ts';
 import { log } from '../observability/log.ts';
+import { json } from './json.ts';
 
 const STATUS: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
@@ -51,7 +52,6 @@ function envelope(
   details?: unknown,
   headers = new Headers(),
 ): Response {
-  headers.set('content-type', 'application/json; charset=utf-8');
   const body = { error: { code, message, requestId, ...(details === undefined ? {} : { details }) } };
-  return new Response(JSON.stringify(body), { status, headers });
+  return json(body, { status, headers });
 }

@@ -5,10 +5,14 @@ import { uncleanTextIssues } from '../text.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/**
+ * A JSON answer: `content-type: application/json` (RFC 8259: JSON is UTF-8 and the type has no charset
+ * parameter). `Response.json` rather than a `Headers` object and `new Response`: in workerd every
+ * `Headers` and `Response` is a runtime object, and the one call costs about half as much
+ * (`npm run bench`, `http.pipeline_vs_hono_cpu_ratio`).
+ */
 export function json(body: unknown, init: ResponseInit = {}): Response {
-  const headers = new Headers(init.headers);
-  headers.set('content-type', 'application/json; charset=utf-8');
-  return new Response(JSON.stringify(body), { ...init, headers });
+  return Response.json(body, init);
 }
 
 /**

@@ -6,9 +6,10 @@ import { ValidationFailed } from '../errors.ts';
 export const NoQuery = z.strictObject({});
 
 export function readQuery<S extends z.ZodType>(request: Request, schema: S): z.infer<S> {
-  const url = new URL(request.url);
   const values: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) {
+  // A URL without `?` has no parameters: no need to parse it again.
+  const params = request.url.includes('?') ? new URL(request.url).searchParams : [];
+  for (const [key, value] of params) {
     if (key in values) throw new ValidationFailed([{ path: key, message: 'The parameter is repeated.' }]);
     values[key] = value;
   }

@@ -14,8 +14,10 @@ const MESSAGE = 'The URL contains a NUL character or bytes that are not UTF-8.';
  * Router({ before: [refuseUncleanUrl] }) // GET /v1/documents/%00 → 400 VALIDATION_FAILED
  */
 export function refuseUncleanUrl(request: Request): undefined {
+  // Fast path: without a `%` the URL is plain ASCII (the URL parser escapes everything else), so there
+  // is nothing to decode and no need to parse it again.
+  if (!request.url.includes('%')) return undefined;
   const url = new URL(request.url);
-  // Fast path: without a `%` the path is plain ASCII (the URL parser escapes everything else).
   if (url.pathname.includes('%')) {
     for (const segment of url.pathname.split('/')) {
       let decoded: string;

@@ -12,7 +12,7 @@ import { Conflict, NotFound } from '../errors.ts';
 import { defineAction } from './action.ts';
 import { withAudit } from './audit.ts';
 import { pushBodyToRoom } from './collaboration.ts';
-import { DOCUMENT_COLUMNS, documentByIdSql } from './document-statements.ts';
+import { DOCUMENT_COLUMNS, documentById } from './document-statements.ts';
 import { resourceId } from './ids.ts';
 import { afterCursor, pageOf } from './pagination.ts';
 import { closeDocumentRoom } from './rooms.ts';
@@ -90,7 +90,7 @@ export const readDocument = defineAction({
   resourceId: (id: string) => id,
   async run(ctx, id: string) {
     const { db } = ctx;
-    const [result] = await runScoped(db, ctx.scope, [db.execute(documentByIdSql(ctx.organizationId, documentId(id)))]);
+    const [result] = await runScoped(db, ctx.scope, [documentById(ctx.organizationId, documentId(id))]);
     const row = result.rows[0] as unknown as Row | undefined;
     if (!row) throw new NotFound();
     return view(row);

@@ -31,10 +31,10 @@ import { jwk } from 'hono/jwk';
 import { loadActorKeys } from '../../../src/actor/tokens/keys.ts';
 import { signActorToken } from '../../../src/actor/tokens/sign.ts';
 import { openDatabase } from '../../../src/db/client.ts';
-import { tenantScope } from '../../../src/db/scopes.ts';
+import { SCOPE_SQL, scopeParameters, tenantScope } from '../../../src/db/scopes.ts';
 import { runScoped } from '../../../src/db/session.ts';
 import { handleFetch } from '../../../src/http/app.ts';
-import { documentByIdSql } from '../../../src/services/document-statements.ts';
+import { documentById } from '../../../src/services/document-statements.ts';
 
 const ISSUER = 'https://signet.bench';
 const AUDIENCE = 'signet-bench';
@@ -65,9 +65,9 @@ const TEXT = 25;
  * @param {string} query
  */
 function answer(query) {
-  if (query.includes("set_config('role'")) {
-    const fields = Array.from({ length: 8 }, (_, i) => ({ name: `set_config${i ? `_${i}` : ''}`, dataTypeID: TEXT }));
-    return { fields, command: 'SELECT', rowCount: 1, rows: [fields.map(() => '')], rowAsArray: true };
+  if (query === SCOPE_SQL) {
+    const fields = [{ name: '?column?', dataTypeID: TEXT }];
+    return { fields, command: 'SELECT', rowCount: 1, rows: [['signet_app']], rowAsArray: true };
   }
   if (/from "?documents"?/.test(query)) {
     const list = /^select (.*?) from/s.exec(query)?.[1] ?? '';
@@ -217,14 +217,15 @@ async function run(f, op, token) {
   if (op.app === 'session') {
     const db = openDatabase(f.env);
     const scope = tenantScope({ type: 'user', id: ORGANIZATION, organizationId: ORGANIZATION });
-    const [result] = await runScoped(db, scope, [db.execute(documentByIdSql(ORGANIZATION, DOCUMENT))]);
+    const [result] = await runScoped(db, scope, [documentById(ORGANIZATION, DOCUMENT)]);
     if (!result.rows[0]) throw new Error('session: no row');
     return;
   }
   if (op.app === 'driver') {
     const sql = neon(DATABASE_URL);
+    const scope = tenantScope({ type: 'user', id: ORGANIZATION, organizationId: ORGANIZATION });
     const [, rows] = await sql.transaction([
-      sql`select set_config('role', 'signet_app', true), set_config('app.organization_id', ${ORGANIZATION}, true)`,
+      sql.query(SCOPE_SQL, scopeParameters(scope)),
       sql`select id, title, body, visibility, version, created_by as "createdBy", created_at as "createdAt",
   updated_at as "updatedAt" from documents where id = ${DOCUMENT} and organization_id = ${ORGANIZATION}`,
     ]);
