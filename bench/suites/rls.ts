@@ -74,7 +74,7 @@ export function inline(client: pg.Client, query: { sql: string; params: unknown[
 }
 
 /** The role switch that opens `SCOPE_SQL`, as its text spells it. */
-const ROLE_SWITCH = "set_config('role', 'signet_app', true)\n  || ";
+const ROLE_SWITCH = "set_config('role', $1, true)\n  || ";
 
 /**
  * The scope statement of `db/session.ts` (its own text and parameters), for a user actor of

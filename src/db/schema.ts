@@ -96,7 +96,7 @@ export const documents = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
-    index('documents_org_page_idx').on(t.organizationId, t.createdAt.desc(), t.id.desc()),
+    index('documents_org_page_idx').on(t.organizationId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     check('documents_visibility_check', sql`${t.visibility} in ('private', 'public')`),
   ],
 );
@@ -139,7 +139,7 @@ export const auditEvents = pgTable(
     onBehalfOfId: text('on_behalf_of_id'),
   },
   (t) => [
-    index('audit_events_org_page_idx').on(t.organizationId, t.at.desc(), t.id.desc()),
+    index('audit_events_org_page_idx').on(t.organizationId, t.at.desc().nullsFirst(), t.id.desc().nullsFirst()),
     // Maintenance: audit retention deletes by age across organizations.
     index('audit_events_at_idx').on(t.at),
     check('audit_events_outcome_check', sql`${t.outcome} in ('success', 'denied', 'failure')`),
@@ -165,7 +165,7 @@ export const jobs = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date', precision: 3 }),
   },
   (t) => [
-    index('jobs_org_idx').on(t.organizationId, t.createdAt.desc()),
+    index('jobs_org_idx').on(t.organizationId, t.createdAt.desc().nullsFirst()),
     // Maintenance: results to expire, and unfinished jobs nobody is working on any more.
     index('jobs_result_expiry_idx').on(t.expiresAt).where(sql`${t.result} is not null`),
     index('jobs_unfinished_idx').on(t.updatedAt).where(sql`${t.status} in ('queued', 'running')`),
@@ -211,7 +211,7 @@ export const delegations = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull(),
     endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date', precision: 3 }),
   },
-  (t) => [index('delegations_user_idx').on(t.organizationId, t.userId, t.createdAt.desc())],
+  (t) => [index('delegations_user_idx').on(t.organizationId, t.userId, t.createdAt.desc().nullsFirst())],
 );
 
 /**

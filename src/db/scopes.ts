@@ -112,19 +112,33 @@ export function publicReadScope(reader: { readonly type: string; readonly id: st
 }
 
 /**
+ * The role a scope's session runs as: `signet_app` for a tenant or a user, and for each narrow mode a
+ * role of its own, which alone its policies apply to (migrations/0014_mode_roles.sql) — so a tenant
+ * session plans its tenant policies only, and a mode needs its role and its setting both. None owns a
+ * table or bypasses row-level security.
+ */
+export function roleOf(scope: SessionScope): string {
+  if (scope.bootstrap) return 'signet_bootstrap';
+  if (scope.publicRead) return 'signet_public';
+  if (scope.maintenance) return 'signet_maintenance';
+  return 'signet_app';
+}
+
+/**
  * The scope statement: the role switch and every setting the policies read, all of them on every
  * transaction (a setting left out would read as whatever the connection's session holds). Its answer,
  * the settings concatenated into one text column, is ignored.
  */
-export const SCOPE_SQL = `select set_config('role', 'signet_app', true)
-  || set_config('app.organization_id', $1, true) || set_config('app.user_id', $2, true)
-  || set_config('app.actor_type', $3, true) || set_config('app.actor_id', $4, true)
-  || set_config('app.bootstrap', $5, true) || set_config('app.public_read', $6, true)
-  || set_config('app.maintenance', $7, true)`;
+export const SCOPE_SQL = `select set_config('role', $1, true)
+  || set_config('app.organization_id', $2, true) || set_config('app.user_id', $3, true)
+  || set_config('app.actor_type', $4, true) || set_config('app.actor_id', $5, true)
+  || set_config('app.bootstrap', $6, true) || set_config('app.public_read', $7, true)
+  || set_config('app.maintenance', $8, true)`;
 
-/** `SCOPE_SQL`'s parameters for a scope: the settings as text, `''` for none and `'on'` for a mode. */
+/** `SCOPE_SQL`'s parameters for a scope: its role, the settings as text, `''` for none and `'on'` for a mode. */
 export function scopeParameters(scope: SessionScope): string[] {
   return [
+    roleOf(scope),
     scope.organizationId ?? '',
     scope.userId ?? '',
     scope.actorType,

@@ -1,8 +1,9 @@
 /**
  * The tenant session: every database access of the request path goes through `runScoped`, which sends
  * its statements as one Neon HTTP batch — one round trip, one transaction — whose first statement
- * switches to the `signet_app` role (neither owner nor BYPASSRLS) and sets the scope that the row-level
- * security policies read (migrations/0001_tenant_security.sql). Settings are transaction-local
+ * switches to its scope's role (`signet_app` for a tenant or a user, one role per narrow mode: `roleOf`
+ * in `scopes.ts`; none owns a table or bypasses row-level security) and sets the scope that the
+ * row-level security policies read (migrations/0001_tenant_security.sql, 0014_mode_roles.sql). Settings are transaction-local
  * (`set_config(…, true)`), so nothing leaks to the next use of a pooled connection.
  *
  * It knows scopes, not actors or policies: the scopes themselves, every row-level-security mode, are

@@ -2,7 +2,7 @@
  * Cursor pagination (newest first): an opaque cursor encodes the last row's `(timestamp, id)`, and the
  * next page continues strictly after it, so inserts during paging neither repeat nor skip rows.
  */
-import { type AnyColumn, and, eq, lt, or, type SQL } from 'drizzle-orm';
+import { type AnyColumn, type SQL, sql } from 'drizzle-orm';
 import { base64url } from 'jose';
 import { ValidationFailed } from '../errors.ts';
 import { UUID } from '../uuid.ts';
@@ -28,12 +28,15 @@ export function decodeCursor(cursor: string): { at: Date; id: string } {
 
 /**
  * The keyset condition for the page after `cursor` (newest first, ties broken by id), or nothing for
- * the first page.
+ * the first page. A row comparison, `(at, id) < (…, …)`, not the equivalent `at < … or (at = … and id <
+ * …)`: PostgreSQL uses the row comparison as the index scan's start (an `Index Cond` on the list's
+ * `(organization_id, at desc, id desc)` index), so a page after the first reads `limit + 1` entries;
+ * the `or` is a bitmap scan of every older row, sorted (`test/tooling/rls-plans.test.ts`).
  */
 export function afterCursor(at: AnyColumn, id: AnyColumn, cursor: string | undefined): SQL | undefined {
   if (!cursor) return undefined;
   const last = decodeCursor(cursor);
-  return or(lt(at, last.at), and(eq(at, last.at), lt(id, last.id)));
+  return sql`(${at}, ${id}) < (${sql.param(last.at, at)}, ${sql.param(last.id, id)})`;
 }
 
 /**

@@ -5,7 +5,7 @@
 import { env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tenantScope, userScope } from '../../src/db/scopes.ts';
+import { bootstrapScope, maintenanceScope, publicReadScope, tenantScope, userScope } from '../../src/db/scopes.ts';
 import { runScoped } from '../../src/db/session.ts';
 import { adminSql, createDocument, createOrganization, database } from '../support/database.ts';
 
@@ -82,6 +82,45 @@ describe('row-level security', () => {
                      from pg_roles r where r.rolname = current_user`),
     ]);
     expect(result.rows[0]).toEqual({ role: 'signet_app', bypass: false, super: false });
+  });
+
+  it('gives each narrow mode a role of its own, none owner, superuser or bypassing RLS', async () => {
+    const db = database();
+    const who = sql`select current_user as role, r.rolbypassrls as bypass, r.rolsuper as super
+                    from pg_roles r where r.rolname = current_user`;
+    const roles = await Promise.all(
+      [
+        publicReadScope({ type: 'guest', id: 'rls-test' }),
+        bootstrapScope('rls-test'),
+        maintenanceScope('rls-test'),
+        userScope(crypto.randomUUID()),
+      ].map(async (s) => (await runScoped(db, s, [db.execute(who)]))[0].rows[0]),
+    );
+    expect(roles).toEqual(
+      ['signet_public', 'signet_bootstrap', 'signet_maintenance', 'signet_app'].map((role) => ({
+        role,
+        bypass: false,
+        super: false,
+      })),
+    );
+  });
+
+  // A mode's policies apply to its role alone (migrations/0014_mode_roles.sql): its setting without its
+  // role opens nothing, nor its role without its setting.
+  it("opens a mode's rows only to its role and its setting together", async () => {
+    const admin = adminSql();
+    const publicDocument = await createDocument(b.id, { title: 'B-public', visibility: 'public' });
+    const visible = async (role: string, publicRead: string) => {
+      const [, , rows] = await admin.transaction([
+        admin`select set_config('role', ${role}, true), set_config('app.public_read', ${publicRead}, true)`,
+        admin`select set_config('app.organization_id', ${a.id}, true)`,
+        admin`select id from documents where id = ${publicDocument.id}`,
+      ]);
+      return (rows as unknown[]).length;
+    };
+    expect(await visible('signet_public', 'on')).toBe(1);
+    expect(await visible('signet_app', 'on'), "a tenant session with the public-read setting: not B's").toBe(0);
+    expect(await visible('signet_public', ''), 'the role without its setting').toBe(0);
   });
 
   it(`runs on the ${env.DATABASE_KIND} database`, () => {

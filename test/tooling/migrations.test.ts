@@ -15,7 +15,7 @@ async function fingerprint(url: string): Promise<string> {
       `select conname, pg_get_constraintdef(oid) from pg_constraint
                     where connamespace = 'public'::regnamespace order by 1`,
       `select indexname, indexdef from pg_indexes where schemaname = 'public' order by 1`,
-      `select tablename, policyname, cmd, qual, with_check from pg_policies order by 1, 2`,
+      `select tablename, policyname, roles, cmd, qual, with_check from pg_policies order by 1, 2`,
       `select relname, relrowsecurity, relforcerowsecurity from pg_class
                     where relnamespace = 'public'::regnamespace and relkind = 'r' order by 1`,
       `select table_name, privilege_type from information_schema.role_table_grants
@@ -87,8 +87,17 @@ describe('migrations', () => {
         expect(table, table.relname).toMatchObject({ relrowsecurity: true, relforcerowsecurity: true });
         expect(table.owner).not.toBe('signet_app');
       }
-      const role = await client.query(`select rolsuper, rolbypassrls from pg_roles where rolname = 'signet_app'`);
-      expect(role.rows[0]).toEqual({ rolsuper: false, rolbypassrls: false });
+      const roles = await client.query(
+        `select rolname, rolsuper, rolbypassrls, rolcanlogin from pg_roles where rolname like 'signet\\_%' order by 1`,
+      );
+      expect(roles.rows).toEqual(
+        ['signet_app', 'signet_bootstrap', 'signet_maintenance', 'signet_public'].map((rolname) => ({
+          rolname,
+          rolsuper: false,
+          rolbypassrls: false,
+          rolcanlogin: false,
+        })),
+      );
     } finally {
       await client.end();
     }
