@@ -223,9 +223,9 @@ export async function benchRooms(
       report,
       `median of ${how}`,
     );
-    results.add(
+    results.addRuns(
       sockets === 1000 ? 'rooms.fanout_vs_partyserver_ratio' : `rooms.fanout_${sockets}_vs_partyserver_ratio`,
-      round(median(ratios), 3),
+      ratios,
       'ratio',
       atLeast(1.0),
       `median of ${ROUNDS} per-round ratios, ${sockets} sockets`,
