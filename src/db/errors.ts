@@ -38,6 +38,9 @@ const SQLSTATE: Record<string, DatabaseFailure> = {
   '55P03': 'lock',
   '57014': 'unavailable', // query_canceled (statement timeout): nothing was committed
   '42501': 'insufficient_privilege',
+  // invalid_parameter_value: an argument of our own statements is wrong — the scope statement's role does
+  // not exist (the database is behind the Worker's migrations). Ours to fix, never the client's 400.
+  '22023': 'other',
 };
 
 /** By SQLSTATE class, for the codes not named above. */

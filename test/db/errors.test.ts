@@ -69,6 +69,12 @@ describe('database errors a client can cause', () => {
     });
   });
 
+  it('a database behind the migrations (a session role that does not exist) is ours, not the client’s', async () => {
+    const error = await driverError((a) => a`select set_config('role', 'signet_no_such_role', true)`);
+    expect((error as { code?: unknown }).code).toBe('22023');
+    expect(codeOf(error)).toBe('unmapped');
+  });
+
   it('a defect of ours (a syntax error) is not disguised as the client’s fault', async () => {
     const error = await driverError((a) => a.query('selec 1'));
     expect(codeOf(error)).toBe('unmapped');

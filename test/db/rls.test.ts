@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapScope, maintenanceScope, publicReadScope, tenantScope, userScope } from '../../src/db/scopes.ts';
 import { runScoped } from '../../src/db/session.ts';
-import { adminSql, createDocument, createOrganization, database } from '../support/database.ts';
+import { addMembership, adminSql, createDocument, createOrganization, database, unique } from '../support/database.ts';
 
 const TENANT_TABLES = ['memberships', 'documents', 'api_keys', 'audit_events', 'jobs', 'revocations'];
 
@@ -121,6 +121,29 @@ describe('row-level security', () => {
     expect(await visible('signet_public', 'on')).toBe(1);
     expect(await visible('signet_app', 'on'), "a tenant session with the public-read setting: not B's").toBe(0);
     expect(await visible('signet_public', ''), 'the role without its setting').toBe(0);
+  });
+
+  it('opens the bootstrap reads (organizations, memberships, users, deletions) only to signet_bootstrap with its setting', async () => {
+    const admin = adminSql();
+    const userOfB = await addMembership(b.id, `${unique('rls-b')}@example.com`, 'viewer');
+    await admin`insert into organization_deletions (id, organization_id, organization_slug, organization_name, initiated_by, request_id, status)
+      values (gen_random_uuid(), ${b.id}, 'b', 'B', ${userOfB}, 'rls-test', 'failed')`;
+    const seen = async (role: string, bootstrap: string) => {
+      const [, , organizations, memberships, users, deletions] = await admin.transaction([
+        admin`select set_config('role', ${role}, true), set_config('app.bootstrap', ${bootstrap}, true)`,
+        admin`select set_config('app.organization_id', ${a.id}, true)`,
+        admin`select id from organizations where id = ${b.id}`,
+        admin`select user_id from memberships where organization_id = ${b.id}`,
+        admin`select id from users where id = ${userOfB}`,
+        admin`select organization_id from organization_deletions where organization_id = ${b.id}`,
+      ]);
+      return [organizations, memberships, users, deletions].map((rows) => (rows as unknown[]).length);
+    };
+    expect(await seen('signet_bootstrap', 'on')).toEqual([1, 1, 1, 1]);
+    expect(await seen('signet_app', 'on'), "a tenant session of A with the bootstrap setting: nothing of B's").toEqual([
+      0, 0, 0, 0,
+    ]);
+    expect(await seen('signet_bootstrap', ''), 'the role without its setting').toEqual([0, 0, 0, 0]);
   });
 
   it(`runs on the ${env.DATABASE_KIND} database`, () => {

@@ -8,7 +8,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { documents } from '../../src/db/schema.ts';
-import { type SessionScope, tenantScope } from '../../src/db/scopes.ts';
+import { roleOf, type SessionScope, tenantScope } from '../../src/db/scopes.ts';
 import { runScoped } from '../../src/db/session.ts';
 import { isSignetError } from '../../src/errors.ts';
 import { documentById } from '../../src/services/document-statements.ts';
@@ -17,7 +17,7 @@ import { adminSql, createDocument, createOrganization, database } from '../suppo
 /** The scope statement as drizzle builds it (what `runScoped` sent through `db.batch` before). */
 function drizzleScope(db: Database, scope: SessionScope) {
   return db.execute(sql`select
-    set_config('role', 'signet_app', true),
+    set_config('role', ${roleOf(scope)}, true),
     set_config('app.organization_id', ${scope.organizationId ?? ''}, true),
     set_config('app.user_id', ${scope.userId ?? ''}, true),
     set_config('app.actor_type', ${scope.actorType}, true),
