@@ -5,7 +5,7 @@
  * - `open` {url, tokens, count, concurrency}: opens its sockets (one editor first, in shard 0);
  * - `status` {expected}: how many of its sockets know exactly `expected` peers;
  * - `ids`: its sockets' connection ids; `verify` {ids}: whether its sampled sockets know exactly those;
- * - `publish` {b}: the editor socket publishes burst `b`; `latencies` {b}: receipt − send of burst `b`;
+ * - `publish` {b}: the socket opened with the first token (the editor's) publishes burst `b`; `latencies` {b}: receipt − send of burst `b`;
  * - `join` {url, token}: one more socket (after a wake-up); `close`: every socket, then exit.
  *
  * Every socket counts its peers from the frames' bytes (`{"connectionId"` entries before and after
@@ -27,6 +27,8 @@ interface Socket {
 }
 
 const sockets: Socket[] = [];
+/** The socket opened with the first token (shard 0's: the editor's), which `publish` sends from. */
+let publisher: Socket | undefined;
 const latencies = new Map<number, number[]>();
 let failure: string | null = null;
 
@@ -82,7 +84,7 @@ function onFrame(socket: Socket, data: Buffer): void {
 let retried = 0;
 const ATTEMPTS = 3;
 
-async function openOne(url: string, token: string): Promise<void> {
+async function openOne(url: string, token: string): Promise<Socket> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await openAttempt(url, token);
@@ -98,7 +100,7 @@ async function openOne(url: string, token: string): Promise<void> {
   }
 }
 
-function openAttempt(url: string, token: string): Promise<void> {
+function openAttempt(url: string, token: string): Promise<Socket> {
   const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
   return new Promise((resolve, reject) => {
     ws.once('error', reject);
@@ -114,7 +116,7 @@ function openAttempt(url: string, token: string): Promise<void> {
       ws.on('close', (code: number) => {
         if (!closing) failure ??= `a socket closed (${code})`;
       });
-      resolve();
+      resolve(socket);
     });
   });
 }
@@ -138,7 +140,10 @@ async function handle(command: Command): Promise<unknown> {
       const worker = async () => {
         while (next < command.count) {
           const i = next++;
-          await openOne(command.url, command.tokens[i % command.tokens.length]!);
+          const socket = await openOne(command.url, command.tokens[i % command.tokens.length]!);
+          // Sockets are listed as they open, not as they were started: the publisher is the first one
+          // started (the first token, the editor's), wherever its upgrade finished.
+          if (i === 0) publisher = socket;
         }
       };
       await Promise.all(Array.from({ length: command.concurrency }, worker));
@@ -164,7 +169,8 @@ async function handle(command: Command): Promise<unknown> {
       return true;
     }
     case 'publish':
-      sockets[0]!.ws.send(JSON.stringify({ type: 'publish', data: { b: command.b, t: now() } }));
+      if (!publisher) throw new Error('this shard opened no publisher');
+      publisher.ws.send(JSON.stringify({ type: 'publish', data: { b: command.b, t: now() } }));
       return true;
     case 'latencies':
       return latencies.get(command.b) ?? [];

@@ -154,12 +154,18 @@ export async function benchRooms10k(results: Results, signet: SignetServer): Pro
 
     const broadcast = async (b: number) => {
       await shards[0]!.call('publish', { b });
+      let perShard: number[] = [];
       for (let i = 0; i < 600; i++) {
-        const got = (await all<number[]>('latencies', { b })).flat();
-        if (got.length >= SOCKETS) return got;
+        const got = await all<number[]>('latencies', { b });
+        perShard = got.map((l) => l.length);
+        if (got.flat().length >= SOCKETS) return got.flat();
         await sleep(100);
       }
-      throw new Error(`broadcast ${b} did not reach all ${SOCKETS} sockets`);
+      const status = await all<{ settled: number; failure: string | null }>('status', { expected: SOCKETS - 1 });
+      throw new Error(
+        `broadcast ${b} did not reach all ${SOCKETS} sockets: received per client process ${perShard.join(', ')}; ` +
+          `${status.map((s) => s.failure ?? 'no failure').join('; ')}`,
+      );
     };
     const latencies: number[] = [];
     for (let b = 1; b <= BROADCASTS; b++) {
