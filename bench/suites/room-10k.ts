@@ -22,7 +22,35 @@ import { createDocument } from '../lib/rooms.ts';
 import type { SignetServer } from '../lib/servers.ts';
 import { percentile, round } from '../lib/stats.ts';
 
-const SOCKETS = Number(process.env.ROOMS_10K_SOCKETS ?? 10_000);
+const REQUESTED = Number(process.env.ROOMS_10K_SOCKETS ?? 10_000);
+/** workerd holds two file descriptors per accepted WebSocket (measured: `dup(): Too many open files` at 9,702). */
+const FDS_PER_SOCKET = 2;
+/** What else the Worker's workerd holds open (its listening sockets, the database bridge, files). */
+const FD_MARGIN = 2_000;
+
+/**
+ * The sockets one workerd process can hold on this machine: `REQUESTED`, or fewer (in thousands) where
+ * the hard limit on open files says so — 20,000 on the development machine, which a container without
+ * `CAP_SYS_RESOURCE` can't raise: 9,000 sockets there. `null` limit: none found.
+ */
+function socketsThisMachineHolds(): { sockets: number; limit: number | null } {
+  let limit: number | null = null;
+  try {
+    const out = execFileSync('sh', ['-c', 'ulimit -Hn']).toString().trim();
+    limit = out === 'unlimited' ? null : Number(out);
+  } catch {
+    // no shell to ask: assume no limit
+  }
+  if (limit === null || !Number.isFinite(limit)) return { sockets: REQUESTED, limit: null };
+  const fit = Math.floor((limit - FD_MARGIN) / FDS_PER_SOCKET / 1000) * 1000;
+  return { sockets: Math.max(1000, Math.min(REQUESTED, fit)), limit };
+}
+
+const { sockets: SOCKETS, limit: FD_LIMIT } = socketsThisMachineHolds();
+const CAPPED =
+  SOCKETS < REQUESTED
+    ? `; ${SOCKETS.toLocaleString('en')} of ${REQUESTED.toLocaleString('en')} sockets: this machine's hard limit of ${FD_LIMIT?.toLocaleString('en')} open files a process, at ${FDS_PER_SOCKET} a WebSocket in workerd, holds no more`
+    : '';
 const SHARDS = 4;
 const CONNECT_CONCURRENCY = 16;
 const BROADCASTS = 5;
@@ -105,6 +133,7 @@ export async function benchRooms10k(results: Results, signet: SignetServer): Pro
   const entry = await workerEntry(signet);
   const url = `${entry.replace('http:', 'ws:')}/v1/rooms/${documentId}`;
   const pid = signet.child.process.pid!;
+  if (CAPPED) console.log(`bench: rooms: WARNING${CAPPED}`);
   const shards = Array.from({ length: SHARDS }, () => new Shard());
   const all = <T>(op: string, args?: Record<string, unknown>) => Promise.all(shards.map((s) => s.call<T>(op, args)));
   try {
@@ -142,7 +171,7 @@ export async function benchRooms10k(results: Results, signet: SignetServer): Pro
       round((settledAt - started) / 1000, 1),
       's',
       report,
-      `${SOCKETS} joins (${CONNECT_CONCURRENCY} in flight, ${SHARDS} client processes) until every socket counts exactly ${SOCKETS - 1} peers; sampled sockets checked id by id; ${retried} upgrades retried after a dropped connection or a 503`,
+      `${SOCKETS} joins (${CONNECT_CONCURRENCY} in flight, ${SHARDS} client processes) until every socket counts exactly ${SOCKETS - 1} peers; sampled sockets checked id by id; ${retried} upgrades retried after a dropped connection or a 503${CAPPED}`,
     );
     results.add(
       'rooms.sockets_10k_memory_kib_per_socket',
