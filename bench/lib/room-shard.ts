@@ -13,6 +13,7 @@
  * `SAMPLE_EVERY` also keeps the exact set of ids (JSON), for `verify`.
  */
 import WebSocket from 'ws';
+import { inFlight } from './rooms.ts';
 
 const SAMPLE_EVERY = 250;
 const ENTRY = Buffer.from('{"connectionId"');
@@ -136,17 +137,16 @@ type Command =
 async function handle(command: Command): Promise<unknown> {
   switch (command.op) {
     case 'open': {
-      let next = 0;
-      const worker = async () => {
-        while (next < command.count) {
-          const i = next++;
+      await inFlight(
+        command.count,
+        async (i) => {
           const socket = await openOne(command.url, command.tokens[i % command.tokens.length]!);
           // Sockets are listed as they open, not as they were started: the publisher is the first one
           // started (the first token, the editor's), wherever its upgrade finished.
           if (i === 0) publisher = socket;
-        }
-      };
-      await Promise.all(Array.from({ length: command.concurrency }, worker));
+        },
+        { concurrency: command.concurrency },
+      );
       return sockets.length;
     }
     case 'status':

@@ -1,9 +1,29 @@
 /**
- * What the room benches share: a document to hold a room, a socket's upgrade awaited with its refusal
- * named, and the rounds of a side-by-side comparison, alternating which side goes first.
+ * What the room benches share: a document to hold a room, sockets opened a few at a time, a socket's
+ * upgrade awaited with its refusal named, and the rounds of a side-by-side comparison, alternating which
+ * side goes first.
  */
 import type WebSocket from 'ws';
 import type { SignetServer } from './servers.ts';
+
+/** Connection attempts in flight while a room fills, in every room bench. */
+export const CONNECT_CONCURRENCY = 16;
+
+/**
+ * Runs `each(0)`, `each(1)`, … `each(count - 1)`, `concurrency` at a time, started in index order; once
+ * `stop()` says so, no more are started. How the room benches open their sockets.
+ */
+export async function inFlight(
+  count: number,
+  each: (index: number) => Promise<void>,
+  { concurrency = CONNECT_CONCURRENCY, stop = () => false }: { concurrency?: number; stop?: () => boolean } = {},
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count && !stop()) await each(next++);
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
 
 /** One side of a fan-out comparison: a room and how to open a socket in it, as a publisher or a receiver. */
 export interface Target {

@@ -18,7 +18,7 @@ import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { sleep } from '../lib/processes.ts';
 import { type Results, report } from '../lib/results.ts';
-import { createDocument } from '../lib/rooms.ts';
+import { CONNECT_CONCURRENCY, createDocument } from '../lib/rooms.ts';
 import type { SignetServer } from '../lib/servers.ts';
 import { percentile, round } from '../lib/stats.ts';
 
@@ -52,7 +52,6 @@ const CAPPED =
     ? `; ${SOCKETS.toLocaleString('en')} of ${REQUESTED.toLocaleString('en')} sockets: this machine's hard limit of ${FD_LIMIT?.toLocaleString('en')} open files a process, at ${FDS_PER_SOCKET} a WebSocket in workerd, holds no more`
     : '';
 const SHARDS = 4;
-const CONNECT_CONCURRENCY = 16;
 const BROADCASTS = 5;
 const IDLE_MS = 15_000;
 

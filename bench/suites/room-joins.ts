@@ -14,11 +14,10 @@
 import WebSocket from 'ws';
 import { sleep } from '../lib/processes.ts';
 import { atLeast, atMost, type Results, report } from '../lib/results.ts';
-import { alternating, createDocument, opened } from '../lib/rooms.ts';
+import { alternating, CONNECT_CONCURRENCY, createDocument, inFlight, opened } from '../lib/rooms.ts';
 import type { Server, SignetServer } from '../lib/servers.ts';
 import { median, round } from '../lib/stats.ts';
 
-const CONNECT_CONCURRENCY = 16;
 const JOIN_ROUNDS = 3;
 const SMALL_ROUNDS = 3;
 
@@ -40,29 +39,25 @@ export async function fillUntilSettled(target: JoinTarget, size: number, timeout
   const views: View[] = [];
   let failure: string | undefined;
   const started = performance.now();
-  let next = 0;
-  const connectOne = async () => {
-    while (next < size && !failure) {
-      const index = next++;
-      const ws = open(index);
-      const view: View = { self: null, peers: new Set() };
-      views[index] = view;
-      ws.on('message', (data: Buffer, isBinary: boolean) => {
-        // Binary frames are the document's Yjs sync (SPEC §4.1): not presence.
-        if (!isBinary) apply(view, JSON.parse(data.toString()) as Frame);
-      });
-      ws.on('error', () => {});
-      await opened(ws, target.name).catch((error: Error) => {
-        failure ??= error.message;
-      });
-      ws.on('close', (code: number) => {
-        if (sockets.includes(ws)) failure ??= `${target.name}: a socket closed (${code})`;
-      });
-      sockets.push(ws);
-    }
+  const connectOne = async (index: number) => {
+    const ws = open(index);
+    const view: View = { self: null, peers: new Set() };
+    views[index] = view;
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      // Binary frames are the document's Yjs sync (SPEC §4.1): not presence.
+      if (!isBinary) apply(view, JSON.parse(data.toString()) as Frame);
+    });
+    ws.on('error', () => {});
+    await opened(ws, target.name).catch((error: Error) => {
+      failure ??= error.message;
+    });
+    ws.on('close', (code: number) => {
+      if (sockets.includes(ws)) failure ??= `${target.name}: a socket closed (${code})`;
+    });
+    sockets.push(ws);
   };
   try {
-    await Promise.all(Array.from({ length: CONNECT_CONCURRENCY }, connectOne));
+    await inFlight(size, connectOne, { stop: () => failure !== undefined });
     const deadline = started + timeoutMs;
     for (;;) {
       if (failure) throw new Error(failure);

@@ -21,7 +21,7 @@ import { SharedDocument, type Sql } from '../../src/rooms/shared-document.ts';
 import { encodeUpdate } from '../../src/rooms/yjs-frames.ts';
 import { sleep } from '../lib/processes.ts';
 import { atLeast, type Results, report, spreadOf } from '../lib/results.ts';
-import { alternating, createDocument, opened, type Target } from '../lib/rooms.ts';
+import { alternating, createDocument, inFlight, opened, type Target } from '../lib/rooms.ts';
 import type { Server, SignetServer } from '../lib/servers.ts';
 import { median, round } from '../lib/stats.ts';
 
@@ -31,7 +31,6 @@ const PUBLISHERS = 4;
 const PER_PUBLISHER = 25;
 const ROUNDS = 7;
 const BURST_GAP_MS = 1_000;
-const CONNECT_CONCURRENCY = 16;
 
 /** A y-websocket update frame starts with 0 (sync), 2 (update). */
 const isUpdate = (data: Buffer) => data[0] === 0 && data[1] === 2;
@@ -52,37 +51,32 @@ class YjsFanOut {
   }
 
   async fill(): Promise<void> {
-    let next = 0;
-    const connectOne = async () => {
-      while (next < SOCKETS) {
-        const index = next++;
-        const publisher = index < PUBLISHERS;
-        const ws = this.target.open(publisher ? 'publisher' : 'receiver');
-        await opened(ws, this.target.name);
-        ws.on('close', (code: number) => {
-          this.#failure ??= `a socket closed (${code})`;
+    await inFlight(SOCKETS, async (index) => {
+      const publisher = index < PUBLISHERS;
+      const ws = this.target.open(publisher ? 'publisher' : 'receiver');
+      await opened(ws, this.target.name);
+      ws.on('close', (code: number) => {
+        this.#failure ??= `a socket closed (${code})`;
+      });
+      if (publisher) {
+        ws.on('message', (data: Buffer, isBinary: boolean) => {
+          if (!isBinary && data.includes('"error"')) this.#failure ??= data.toString();
         });
-        if (publisher) {
-          ws.on('message', (data: Buffer, isBinary: boolean) => {
-            if (!isBinary && data.includes('"error"')) this.#failure ??= data.toString();
-          });
-          this.#publishers.push({ ws, doc: new Y.Doc() });
-        } else {
-          this.#receivers.push(ws);
-          ws.on('message', (data: Buffer, isBinary: boolean) => {
-            if (!isBinary || !isUpdate(data)) return;
-            const count = (this.#counts.get(ws) ?? 0) + 1;
-            this.#counts.set(ws, count);
-            if (count === this.#expected) {
-              this.#complete += 1;
-              this.#lastDelivery = performance.now();
-              if (this.#complete === this.#receivers.length) this.#done?.();
-            }
-          });
-        }
+        this.#publishers.push({ ws, doc: new Y.Doc() });
+      } else {
+        this.#receivers.push(ws);
+        ws.on('message', (data: Buffer, isBinary: boolean) => {
+          if (!isBinary || !isUpdate(data)) return;
+          const count = (this.#counts.get(ws) ?? 0) + 1;
+          this.#counts.set(ws, count);
+          if (count === this.#expected) {
+            this.#complete += 1;
+            this.#lastDelivery = performance.now();
+            if (this.#complete === this.#receivers.length) this.#done?.();
+          }
+        });
       }
-    };
-    await Promise.all(Array.from({ length: CONNECT_CONCURRENCY }, connectOne));
+    });
   }
 
   /** One burst; deliveries per second to the receivers. */

@@ -14,7 +14,7 @@
 import WebSocket from 'ws';
 import { sleep } from '../lib/processes.ts';
 import { atLeast, type Results, report } from '../lib/results.ts';
-import { alternating, createDocument, opened, type Target } from '../lib/rooms.ts';
+import { alternating, createDocument, inFlight, opened, type Target } from '../lib/rooms.ts';
 import type { Server, SignetServer } from '../lib/servers.ts';
 import { median, percentile, round } from '../lib/stats.ts';
 
@@ -25,8 +25,6 @@ const PUBLISHERS = 4;
 const ROUNDS = 9;
 /** Between two bursts of one room: each publisher's token bucket (15 frames/s) refills to its burst of 30. */
 const BURST_GAP_MS = 2_500;
-/** Connection attempts in flight while a room fills. */
-const CONNECT_CONCURRENCY = 16;
 /** `{"type":"m…`: the 10th byte tells a `message` frame from presence (`joined`, `left`, `welcome`). */
 const TYPE_INITIAL = 9;
 const M = 'm'.charCodeAt(0);
@@ -60,25 +58,20 @@ class FanOut {
   }
 
   async fill(size: number): Promise<void> {
-    let next = 0;
-    const connectOne = async () => {
-      while (next < size) {
-        const index = next++;
-        const ws = this.target.open(index < PUBLISHERS ? 'publisher' : 'receiver');
-        await opened(ws, this.target.name);
-        ws.on('message', (data: Buffer, isBinary: boolean) => {
-          // Binary frames are the document's Yjs sync (SPEC §4.1), not room messages.
-          if (!isBinary) this.#onFrame(data);
-        });
-        ws.on('close', (code: number) => {
-          if (this.#sockets.includes(ws)) this.#refused ??= `a socket closed (${code})`;
-        });
-        ws.on('error', () => {});
-        if (index < PUBLISHERS) this.#publishers.push(ws);
-        this.#sockets.push(ws);
-      }
-    };
-    await Promise.all(Array.from({ length: CONNECT_CONCURRENCY }, connectOne));
+    await inFlight(size, async (index) => {
+      const ws = this.target.open(index < PUBLISHERS ? 'publisher' : 'receiver');
+      await opened(ws, this.target.name);
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        // Binary frames are the document's Yjs sync (SPEC §4.1), not room messages.
+        if (!isBinary) this.#onFrame(data);
+      });
+      ws.on('close', (code: number) => {
+        if (this.#sockets.includes(ws)) this.#refused ??= `a socket closed (${code})`;
+      });
+      ws.on('error', () => {});
+      if (index < PUBLISHERS) this.#publishers.push(ws);
+      this.#sockets.push(ws);
+    });
     // Presence traffic (every join is announced to every socket) settles before anything is timed.
     await this.#quiet(1_000, 120_000);
   }
