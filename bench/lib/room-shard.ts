@@ -12,8 +12,8 @@
  * `"left":[`), without parsing JSON: at 10,000 sockets the presence traffic is gigabytes. One socket in
  * `SAMPLE_EVERY` also keeps the exact set of ids (JSON), for `verify`.
  */
-import WebSocket from 'ws';
-import { inFlight } from './rooms.ts';
+import type WebSocket from 'ws';
+import { inFlight, uncompressedSocket } from './rooms.ts';
 
 const SAMPLE_EVERY = 250;
 const ENTRY = Buffer.from('{"connectionId"');
@@ -102,7 +102,7 @@ async function openOne(url: string, token: string): Promise<Socket> {
 }
 
 function openAttempt(url: string, token: string): Promise<Socket> {
-  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
+  const ws = uncompressedSocket(url, token);
   return new Promise((resolve, reject) => {
     ws.once('error', reject);
     ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade answered ${res.statusCode}`)));

@@ -3,7 +3,7 @@
  * upgrade awaited with its refusal named, and the rounds of a side-by-side comparison, alternating which
  * side goes first.
  */
-import type WebSocket from 'ws';
+import WebSocket from 'ws';
 import type { SignetServer } from './servers.ts';
 
 /** Connection attempts in flight while a room fills, in every room bench. */
@@ -23,6 +23,19 @@ export async function inFlight(
     while (next < count && !stop()) await each(next++);
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+/**
+ * A socket into a room without per-message compression, for Signet's rooms and the peers' alike.
+ * Signet's Worker declines compression (`no_web_socket_compression` in wrangler.toml: a broadcast would
+ * deflate every frame once per socket), but under `wrangler dev` miniflare's own entry Worker answers the
+ * upgrade with its own compatibility flags and negotiates it whatever ours say; so the bench's clients
+ * don't offer it — to the peers either, so that both sides of a comparison run on the same transport
+ * (with it, as a peer ships by default, the peer's figures are lower still: bench/README.md).
+ */
+export function uncompressedSocket(url: string, token?: string): WebSocket {
+  const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  return new WebSocket(url, { headers, perMessageDeflate: false });
 }
 
 /** One side of a fan-out comparison: a room and how to open a socket in it, as a publisher or a receiver. */

@@ -11,10 +11,17 @@
  *   Signet's, so ≥ 1 means Signet fills at least as fast;
  * - `rooms.join_per_socket_growth`: Signet's time per join in a room of 1,000 ÷ in a room of 100.
  */
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { sleep } from '../lib/processes.ts';
 import { atLeast, atMost, type Results, report } from '../lib/results.ts';
-import { alternating, CONNECT_CONCURRENCY, createDocument, inFlight, opened } from '../lib/rooms.ts';
+import {
+  alternating,
+  CONNECT_CONCURRENCY,
+  createDocument,
+  inFlight,
+  opened,
+  uncompressedSocket,
+} from '../lib/rooms.ts';
 import type { Server, SignetServer } from '../lib/servers.ts';
 import { median, round } from '../lib/stats.ts';
 
@@ -116,7 +123,7 @@ export function signetJoins(signet: SignetServer): JoinTarget {
       const viewer = await signet.token('viewer');
       const documentId = await createDocument(signet, 'Bench: joins');
       const url = `${signet.base.replace('http:', 'ws:')}/v1/rooms/${documentId}`;
-      return (index) => new WebSocket(url, { headers: { authorization: `Bearer ${index % 2 ? viewer : editor}` } });
+      return (index) => uncompressedSocket(url, index % 2 ? viewer : editor);
     },
   };
 }
@@ -127,7 +134,7 @@ function partyJoins(party: Server): JoinTarget {
     name: 'partyserver',
     async room() {
       const url = `${party.base.replace('http:', 'ws:')}/parties/presence-room/joins-${Date.now()}-${rooms++}`;
-      return () => new WebSocket(url);
+      return () => uncompressedSocket(url);
     },
   };
 }

@@ -15,13 +15,13 @@
  *   (what y-partyserver's YServer runs per update).
  */
 import { DatabaseSync } from 'node:sqlite';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import * as Y from 'yjs';
 import { SharedDocument, type Sql } from '../../src/rooms/shared-document.ts';
 import { encodeUpdate } from '../../src/rooms/yjs-frames.ts';
 import { sleep } from '../lib/processes.ts';
 import { atLeast, type Results, report, spreadOf } from '../lib/results.ts';
-import { alternating, createDocument, inFlight, opened, type Target } from '../lib/rooms.ts';
+import { alternating, createDocument, inFlight, opened, type Target, uncompressedSocket } from '../lib/rooms.ts';
 import type { Server, SignetServer } from '../lib/servers.ts';
 import { median, round } from '../lib/stats.ts';
 
@@ -121,14 +121,13 @@ async function signetRoom(signet: SignetServer): Promise<Target> {
   const viewer = await signet.token('viewer');
   return {
     name: 'signet',
-    open: (role) =>
-      new WebSocket(url, { headers: { authorization: `Bearer ${role === 'publisher' ? editor : viewer}` } }),
+    open: (role) => uncompressedSocket(url, role === 'publisher' ? editor : viewer),
   };
 }
 
 function yPartyRoom(party: Server): Target {
   const url = `${party.base.replace('http:', 'ws:')}/parties/y-room/yjs-${Date.now()}`;
-  return { name: 'y-partyserver', open: () => new WebSocket(url) };
+  return { name: 'y-partyserver', open: () => uncompressedSocket(url) };
 }
 
 /** `SqlStorage` over node:sqlite, as much of it as `SharedDocument` uses. */

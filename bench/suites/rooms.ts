@@ -11,10 +11,10 @@
  * `seq`) and a PartyServer room (`bench/workers/partyserver`) run on the same `wrangler dev` runtime
  * with the same sockets and the same bursts, alternating round by round; figures are medians of rounds.
  */
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { sleep } from '../lib/processes.ts';
 import { atLeast, type Results, report } from '../lib/results.ts';
-import { alternating, createDocument, inFlight, opened, type Target } from '../lib/rooms.ts';
+import { alternating, createDocument, inFlight, opened, type Target, uncompressedSocket } from '../lib/rooms.ts';
 import type { Server, SignetServer } from '../lib/servers.ts';
 import { median, percentile, round } from '../lib/stats.ts';
 
@@ -146,14 +146,13 @@ async function signetRoom(signet: SignetServer, sockets: number): Promise<Target
   const viewer = await signet.token('viewer');
   return {
     name: 'signet',
-    open: (role) =>
-      new WebSocket(url, { headers: { authorization: `Bearer ${role === 'publisher' ? editor : viewer}` } }),
+    open: (role) => uncompressedSocket(url, role === 'publisher' ? editor : viewer),
   };
 }
 
 function partyRoom(party: Server, sockets: number): Target {
   const url = `${party.base.replace('http:', 'ws:')}/parties/fanout-room/fanout-${sockets}-${Date.now()}`;
-  return { name: 'partyserver', open: () => new WebSocket(url) };
+  return { name: 'partyserver', open: () => uncompressedSocket(url) };
 }
 
 interface Comparison {
