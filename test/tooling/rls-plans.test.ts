@@ -189,18 +189,6 @@ describe.skipIf(problem !== null)(`row-level security plans${problem ? ` (skippe
     });
   }
 
-  // Migration 0015: the tenant comparison in place joins the statement's own organization filter, so the
-  // setting is read once (a one-time filter) with no sub-query left to plan.
-  it('document read and list: the tenant policy adds no sub-query, its setting is a one-time filter', async () => {
-    for (const query of [readSql(organizationId, documentId), listSql(organizationId, deepCursor)]) {
-      const plan = await explain(query);
-      expect(nodes(plan).filter(({ node }) => node['Parent Relationship'] === 'InitPlan')).toEqual([]);
-      const oneTime = nodes(plan).map(({ node }) => (node as { 'One-Time Filter'?: string })['One-Time Filter']);
-      expect(oneTime.filter((filter) => filter?.includes("current_setting('app.organization_id'"))).toHaveLength(1);
-      expect(settingsReadPerRow(plan)).toEqual([]);
-    }
-  });
-
   it('revocation refresh, organization deletions: the policy settings are read once per statement', async () => {
     const plan = await explain(
       mock
