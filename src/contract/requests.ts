@@ -92,7 +92,10 @@ export const CreateOrganization = z.strictObject({
     .string()
     .min(3)
     .max(48)
-    .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, 'lowercase letters, digits and inner hyphens'),
+    .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, 'lowercase letters, digits and inner hyphens')
+    // The token exchange names an organization by id or slug (SPEC): a slug shaped like an id would
+    // name two organizations.
+    .refine((slug) => !z.guid().safeParse(slug).success, 'must not be shaped like an organization id (a UUID)'),
 });
 
 export const AddMember = z.strictObject({ email: z.email().max(254), role: z.enum(ROLES) });

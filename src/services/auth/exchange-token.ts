@@ -19,7 +19,7 @@
  * the key waits for the lock and dates its revocation after it (`identity/revocations.ts`), so a token made from
  * the old authority is always dated before the revocation and refused — however late it is signed.
  */
-import { and, eq, ne, or, sql } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import type * as z from 'zod';
 import type { TokenActor } from '../../actor/actor.ts';
 import { type IdpIdentity, verifyIdToken } from '../../actor/idp.ts';
@@ -53,6 +53,7 @@ import { capToGrantor } from '../../policy/authorize.ts';
 import { isRole, type Role } from '../../policy/permissions.ts';
 import { assertSystemAction } from '../../policy/system-actions.ts';
 import { assertCleanText } from '../../text.ts';
+import { UUID } from '../../uuid.ts';
 import { createDelegation } from '../delegations.ts';
 import { hashApiKeySecret, looksLikeApiKeySecret } from './api-key-secret.ts';
 import { type ActorView, actorView } from './views.ts';
@@ -117,7 +118,10 @@ async function exchangeForAgent(ctx: Context, grant: z.infer<typeof TokenExchang
   }
   const authority = await readUserAuthority(ctx, subject.id, subject.organizationId);
   const roleNow = authority.subject.type === 'user' ? authority.subject.role : null;
-  if (!roleNow) throw new NotFound('No such organization, or not a member of it.');
+  // The role read must be the subject organization's own, never another's.
+  if (!roleNow || authority.subject.org !== subject.organizationId) {
+    throw new NotFound('No such organization, or not a member of it.');
+  }
   const issuedAtMs = Math.max(authority.readAt, authority.notBefore);
   const start = Math.floor(issuedAtMs / 1000);
   const wanted = grant.ttl_seconds ?? clampLifetime(Number(ctx.env.ACTOR_TOKEN_TTL_SECONDS ?? '') || undefined);
@@ -259,7 +263,12 @@ export async function readUserAuthority(
     const [clock] = await runScoped(db, bootstrap('bootstrap:load-user'), [db.execute(databaseClock)]);
     return { subject: subject(null, null), readAt: millisecondsOf(clock), notBefore: 0 };
   }
-  const orgMatches = or(eq(organizations.slug, organization), sql`${organizations.id}::text = ${organization}`);
+  // One organization at most: a reference shaped like an id is an id, anything else a slug (slugs can't
+  // be shaped like ids: `CreateOrganization`). Matching either would let an organization whose slug is
+  // another's id stand in for it.
+  const orgMatches = UUID.test(organization)
+    ? eq(organizations.id, organization)
+    : eq(organizations.slug, organization);
   const [membership, revoked, deleting, clock] = await runScoped(db, bootstrap('bootstrap:load-user'), [
     db
       .select({ organizationId: organizations.id, role: memberships.role })
