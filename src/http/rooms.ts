@@ -9,6 +9,7 @@ import { InvalidToken, ValidationFailed } from '../errors.ts';
 import { resolveBearer } from '../identity/resolve-bearer.ts';
 import { BEARER_PREFIX, SUBPROTOCOL } from '../rooms/protocol.ts';
 import { connectToRoom, joinRoom } from '../services/rooms.ts';
+import { canonicalParams } from './route.ts';
 
 export async function openRoom(request: IRequest, ctx: Context): Promise<Response> {
   if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
@@ -30,6 +31,7 @@ export async function openRoom(request: IRequest, ctx: Context): Promise<Respons
     if (bearer === '') throw new InvalidToken();
     actorCtx = withActor(ctx, await resolveBearer(bearer, ctx.env, () => ctx.db));
   }
-  const admission = await joinRoom(actorCtx, { documentId: request.params.documentId ?? '', subprotocol });
+  const { documentId = '' } = canonicalParams(request.params);
+  const admission = await joinRoom(actorCtx, { documentId, subprotocol });
   return connectToRoom(ctx.env, admission);
 }

@@ -24,6 +24,7 @@ import type { UserActor } from '../actor/actor.ts';
 import { requireActor } from '../actor/require.ts';
 import { type Context, withActor } from '../context.ts';
 import type { Permission } from '../contract/permissions.ts';
+import { UUID } from '../uuid.ts';
 import { json, readJson, readOptionalJson } from './json.ts';
 import { NoQuery, readQuery } from './query.ts';
 
@@ -164,11 +165,27 @@ export function route<
       await spec.limit?.(request, ctx);
       const schema = bodySchema(ctx.env.ENVIRONMENT);
       const body = schema ? await (spec.bodyOptional ? readOptionalJson : readJson)(request, schema) : undefined;
-      const input = { params: request.params, query, body, request } as RouteInput<P, z.infer<Q>, BodyOf<B>>;
+      const input = { params: canonicalParams(request.params), query, body, request } as RouteInput<
+        P,
+        z.infer<Q>,
+        BodyOf<B>
+      >;
       const result = await spec.handle(input, ctx, spec.action as A);
       if (result instanceof Response) return result;
       if (status === 204) return new Response(null, { status });
       return json(result, { status, ...(spec.headers ? { headers: spec.headers } : {}) });
     },
   };
+}
+
+/**
+ * Path parameters with every id in its one spelling, lower case: a UUID matches in Postgres whatever its
+ * case, but what is named by it is not — a Durable Object (`idFromName`), an audit event's resource, a
+ * room's registration. An upper-case document id opened a second room for the same document, which its
+ * deletion never closed (an outside review).
+ */
+export function canonicalParams<T extends Record<string, string>>(params: T): T {
+  const canonical: Record<string, string> = {};
+  for (const [name, value] of Object.entries(params)) canonical[name] = UUID.test(value) ? value.toLowerCase() : value;
+  return canonical as T;
 }

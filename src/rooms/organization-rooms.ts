@@ -3,13 +3,34 @@
  * Rooms register when their first connection arrives and unregister when the last one leaves, so that
  * revoking an actor (member removed, role changed, API key revoked) reaches exactly the rooms where it
  * may be connected, without scanning every document.
+ *
+ * It also remembers the organization's revocations of the last hour (the longest token lifetime), and
+ * hands them to every room that registers: a room that had no connection when an actor was revoked
+ * heard nothing of it, yet a Worker whose revocation list is up to 30 s old may still admit that actor
+ * there — the room refuses it all the same (an outside review found such a socket kept until its token
+ * expired).
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
+import { actorTag } from './attachment.ts';
+
+/** A revocation as rooms apply it: the revoked link's tag and when, in milliseconds. */
+export interface Denial {
+  tag: string;
+  at: number;
+}
+
+/** Every token of the organization issued before it (the organization closed: deleted, or being deleted). */
+export const ORGANIZATION_TAG = 'organization';
+
+/** How long a revocation is remembered: the longest token lifetime (SPEC §2: 1 h). */
+export const DENY_FOR_MS = 3_600_000;
 
 export class OrgRooms extends DurableObject<Env> {
-  async register(roomId: string): Promise<void> {
+  /** Lists the room and answers the revocations it must apply before admitting anyone. */
+  async register(roomId: string): Promise<Denial[]> {
     await this.ctx.storage.put(`room:${roomId}`, true);
+    return this.#denials();
   }
 
   async unregister(roomId: string): Promise<void> {
@@ -23,19 +44,42 @@ export class OrgRooms extends DurableObject<Env> {
 
   /** Closes the actor's connections in every active room of the organization; returns how many. */
   async revokeActor(type: 'user' | 'service' | 'agent', id: string): Promise<number> {
+    // Remembered before the rooms are listed: a room registering from here on is handed it.
+    await this.#deny(actorTag(type, id));
     const closed = await Promise.all(
       (await this.rooms()).map((roomId) => this.env.ROOMS.get(this.env.ROOMS.idFromName(roomId)).revokeActor(type, id)),
     );
     return closed.reduce((sum, n) => sum + n, 0);
   }
 
-  /** Closes every connection in every active room of the organization (organization deletion). */
+  /**
+   * Closes every connection in every active room of the organization (organization deletion); no room
+   * admits a token issued before now.
+   */
   async closeAll(code: number, reason: string): Promise<number> {
+    await this.#deny(ORGANIZATION_TAG);
     const closed = await Promise.all(
       (await this.rooms()).map((roomId) =>
-        this.env.ROOMS.get(this.env.ROOMS.idFromName(roomId)).closeAll(code, reason),
+        this.env.ROOMS.get(this.env.ROOMS.idFromName(roomId)).closeAll(code, reason, true),
       ),
     );
     return closed.reduce((sum, n) => sum + n, 0);
+  }
+
+  async #deny(tag: string): Promise<void> {
+    await this.ctx.storage.put(`denied:${tag}`, Date.now());
+  }
+
+  /** The revocations of the last hour; older ones are forgotten (no token issued before them is alive). */
+  async #denials(): Promise<Denial[]> {
+    const since = Date.now() - DENY_FOR_MS;
+    const denials: Denial[] = [];
+    const expired: string[] = [];
+    for (const [key, at] of await this.ctx.storage.list<number>({ prefix: 'denied:' })) {
+      if (at > since) denials.push({ tag: key.slice('denied:'.length), at });
+      else expired.push(key);
+    }
+    if (expired.length > 0) await this.ctx.storage.delete(expired.slice(0, 128));
+    return denials;
   }
 }

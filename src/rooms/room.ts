@@ -44,6 +44,7 @@ import {
 } from './attachment.ts';
 import { type ConnectionAwareness, RoomAwareness } from './awareness.ts';
 import { ExpiryHeap } from './expiry.ts';
+import { DENY_FOR_MS, ORGANIZATION_TAG } from './organization-rooms.ts';
 import { PRESENCE_WINDOW_MS, PresenceBatch, type PresenceEntry } from './presence.ts';
 import {
   CLOSE,
@@ -91,9 +92,6 @@ interface Member {
 
 const encoder = new TextEncoder();
 
-/** How long a revocation is remembered: the longest token lifetime (SPEC §2: 1 h). */
-const DENY_FOR_SECONDS = 3600;
-
 /** The body is saved this long after the first unsaved edit: `GET /v1/documents/:id` is at most ~5 s behind. */
 export const SAVE_DELAY_MS = 2_000;
 /** After a failed save (the database did not answer), the next attempt. */
@@ -120,17 +118,27 @@ export class DocumentRoom extends DurableObject<Env> {
   readonly #presence = new PresenceBatch();
   #presenceTimer: ReturnType<typeof setTimeout> | undefined;
   /**
-   * Links of chains revoked here (`actorTag` → revoked at, in milliseconds): an admission whose chain holds
-   * one, with a token issued before, is refused.
+   * Links of chains revoked here (`actorTag` → revoked at, in milliseconds), pushed here or handed over by
+   * the organization's registry when the room registers; `ORGANIZATION_TAG` stands for every actor of the
+   * organization. An admission whose chain holds one, with a token issued before, is refused.
    */
   readonly #denied = new Map<string, number>();
+  /**
+   * Whether the last call this room made to its organization's registry (`OrgRooms`) was `register`:
+   * a room with connections is listed there, so revocations reach it. Calls go out one at a time, in
+   * order (`#registryCalls`), so a late `unregister` never delists a room that has connections again.
+   */
+  #registered = false;
+  /** A registration on its way: joins wait for it (and the revocations it brings) before they are admitted. */
+  #registering: Promise<void> | null = null;
+  readonly #registryCalls = new InOrder();
   /** The Yjs document; `undefined` until first needed after a wake-up, `null` while the room holds none. */
   #shared: SharedDocument | null | undefined;
   /** Loading the document for a join (it may read Postgres); concurrent joins share it. */
   #loading: Promise<SharedDocument | null> | null = null;
   readonly #awareness = new RoomAwareness();
   /** Database work on the document (a save, a merged PATCH), one at a time, in order. */
-  #databaseWork: Promise<unknown> = Promise.resolve();
+  readonly #databaseWork = new InOrder();
   /**
    * A save sent to Postgres whose answer never came (it may have landed): settled, by its audit events,
    * before the room merges anything from Postgres — else it would merge its own saved edits a second time.
@@ -149,7 +157,7 @@ export class DocumentRoom extends DurableObject<Env> {
       this.#alarmAt = await ctx.storage.getAlarm();
       const now = Date.now();
       for (const [key, at] of await ctx.storage.list<number>({ prefix: 'denied:' })) {
-        if (at > now - DENY_FOR_SECONDS * 1000) this.#denied.set(key.slice('denied:'.length), at);
+        if (at > now - DENY_FOR_MS) this.#denied.set(key.slice('denied:'.length), at);
       }
       this.#phase = 'ready';
     });
@@ -162,16 +170,9 @@ export class DocumentRoom extends DurableObject<Env> {
     const admission = JSON.parse(request.headers.get('x-signet-admission') ?? 'null') as Admission | null;
     if (!admission || request.headers.get('upgrade') !== 'websocket') return new Response(null, { status: 400 });
     const index = this.#index();
-    const issuedAt = Math.round(admission.actor.token.issuedAt * 1000);
-    const revoked = chainOf(admission.actor).some((link) => {
-      const at = this.#denied.get(actorTag(link.type, link.id));
-      return at !== undefined && issuedAt <= at;
-    });
-    if (revoked) {
-      // Admitted by the Worker while its revocation was being pushed here: the room has the last word
-      // (the Worker answers 401 TOKEN_REVOKED).
-      return new Response(null, { status: 401 });
-    }
+    // Admitted by a Worker whose revocation list is older than the revocation (up to 30 s), or while it
+    // was being pushed here: the room has the last word (the Worker answers 401 TOKEN_REVOKED).
+    if (this.#isDenied(admission.actor)) return new Response(null, { status: 401 });
     if (this.#roomId === null) {
       this.#roomId = admission.roomId;
       this.#organizationId = admission.actor.organizationId;
@@ -186,7 +187,15 @@ export class DocumentRoom extends DurableObject<Env> {
     }
     // Deleted since the Worker checked it: nothing to join.
     if (!shared) return new Response(null, { status: 404 });
-    const wasEmpty = index.size === 0;
+    // Listed by the organization's registry before anyone is admitted, with the revocations it hands
+    // over (a room with no connection heard none of them); again if the last connection left meanwhile.
+    try {
+      await this.#ensureRegistered();
+    } catch (error) {
+      this.#reportError('room registration failed', error);
+      return new Response(null, { status: 503 });
+    }
+    if (this.#isDenied(admission.actor)) return new Response(null, { status: 401 });
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     const signet: Connection = {
       v: 2,
@@ -212,7 +221,6 @@ export class DocumentRoom extends DurableObject<Env> {
     this.#presence.join(member.presence);
     this.#schedulePresence();
     await this.#scheduleAlarm(signet.expiresAt * 1000);
-    if (wasEmpty) this.#report(this.#registry()?.register(admission.roomId));
     const headers = admission.subprotocol ? { 'sec-websocket-protocol': SUBPROTOCOL } : undefined;
     return new Response(null, { status: 101, webSocket: client, headers });
   }
@@ -323,10 +331,7 @@ export class DocumentRoom extends DurableObject<Env> {
   async revokeActor(type: 'user' | 'service' | 'agent', id: string): Promise<number> {
     this.#index();
     const tag = actorTag(type, id);
-    const revokedAt = Date.now();
-    this.#denied.set(tag, revokedAt);
-    // Not awaited on purpose: the output gate holds this call's answer until the write is durable.
-    void this.ctx.storage.put(`denied:${tag}`, revokedAt);
+    this.#deny(tag, Date.now());
     let closed = 0;
     for (const ws of this.ctx.getWebSockets(tag)) {
       const member = this.#bySocket.get(ws);
@@ -347,9 +352,13 @@ export class DocumentRoom extends DurableObject<Env> {
     return closed;
   }
 
-  /** Closes every connection (document deleted, organization closed). */
-  async closeAll(code: number = CLOSE.ACCESS_REVOKED, reason = 'access revoked'): Promise<number> {
+  /**
+   * Closes every connection (document deleted, organization closed); `denyAll` also refuses every token
+   * of the organization issued before now (the organization closed).
+   */
+  async closeAll(code: number = CLOSE.ACCESS_REVOKED, reason = 'access revoked', denyAll = false): Promise<number> {
     const index = this.#index();
+    if (denyAll) this.#deny(ORGANIZATION_TAG, Date.now());
     const members = [...index.values()];
     for (const member of members) this.#closeMember(member, code, reason);
     return members.length;
@@ -378,7 +387,61 @@ export class DocumentRoom extends DurableObject<Env> {
       member.awareness = readAwareness(attachment);
       if (member.awareness) this.#awareness.restore(signet.connectionId, member.awareness);
     }
+    // A room woken with connections is listed (it registered before admitting the first of them).
+    this.#registered = this.#byId.size > 0;
     return this.#byId;
+  }
+
+  /** Whether a revocation here covers the actor's token: any link of its chain, or the whole organization. */
+  #isDenied(actor: Admission['actor']): boolean {
+    const issuedAt = Math.round(actor.token.issuedAt * 1000);
+    const covers = (tag: string) => {
+      const at = this.#denied.get(tag);
+      return at !== undefined && issuedAt <= at;
+    };
+    return covers(ORGANIZATION_TAG) || chainOf(actor).some((link) => covers(actorTag(link.type, link.id)));
+  }
+
+  /** Remembers a revocation (the latest one per link), durably. */
+  #deny(tag: string, at: number): void {
+    if ((this.#denied.get(tag) ?? 0) >= at) return;
+    this.#denied.set(tag, at);
+    // Not awaited on purpose: the output gate holds the answer of the call that made it until it is durable.
+    void this.ctx.storage.put(`denied:${tag}`, at);
+  }
+
+  /** Until the room is listed with no registration on its way (one at a time, shared by concurrent joins). */
+  async #ensureRegistered(): Promise<void> {
+    while (!this.#registered || this.#registering) {
+      this.#registering ??= this.#register().finally(() => {
+        this.#registering = null;
+      });
+      await this.#registering;
+    }
+  }
+
+  /** Registers the room with its organization's registry and applies the revocations it answers. */
+  async #register(): Promise<void> {
+    const registry = this.#registry();
+    const roomId = this.#roomId;
+    if (!registry || !roomId) throw new Error('a room registers once it knows its organization');
+    this.#registered = true;
+    try {
+      const denials = await this.#registryCalls.run(() => registry.register(roomId));
+      for (const { tag, at } of denials) this.#deny(tag, at);
+    } catch (error) {
+      this.#registered = false;
+      throw error;
+    }
+  }
+
+  /** The last connection out delists the room (after any registration still on its way). */
+  #unregisterIfEmpty(): void {
+    const registry = this.#registry();
+    const roomId = this.#roomId;
+    if (!this.#registered || this.#index().size > 0 || !registry || !roomId) return;
+    this.#registered = false;
+    this.#report(this.#registryCalls.run(() => registry.unregister(roomId)));
   }
 
   #add(ws: WebSocket, signet: Connection): Member {
@@ -402,7 +465,7 @@ export class DocumentRoom extends DurableObject<Env> {
     this.#presence.leave(member.presence);
     this.#schedulePresence();
     this.#awarenessLeft(member.awareness);
-    if (index.size === 0 && this.#roomId) this.#report(this.#registry()?.unregister(this.#roomId));
+    this.#unregisterIfEmpty();
   }
 
   /** A closed connection's awareness state is removed for everyone (SPEC §4.1). */
@@ -450,7 +513,7 @@ export class DocumentRoom extends DurableObject<Env> {
       this.#awareness.restore(signet.connectionId, awareness);
       this.#awarenessLeft(awareness);
     }
-    if (this.#index().size === 0 && this.#roomId) this.#report(this.#registry()?.unregister(this.#roomId));
+    this.#unregisterIfEmpty();
   }
 
   #schedulePresence(): void {
@@ -509,6 +572,10 @@ export class DocumentRoom extends DurableObject<Env> {
       }
       // Revoked or closed while the token was being checked: nothing to renew.
       if (this.#bySocket.get(member.ws) !== member) return;
+      // A token from before a revocation this room knows of (this isolate's list may be older).
+      if (this.#isDenied(actor as Admission['actor'])) {
+        return send(member.ws, { type: 'error', code: 'TOKEN_REVOKED', message: 'The token was revoked.' });
+      }
       const renewed: Connection = {
         ...signet,
         actor: actor as typeof actor & { organizationId: string },
@@ -797,9 +864,7 @@ export class DocumentRoom extends DurableObject<Env> {
 
   /** Runs database work on the document after the work before it (a failure doesn't block the next). */
   #serially<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.#databaseWork.then(work, work);
-    this.#databaseWork = run.catch(() => undefined);
-    return run;
+    return this.#databaseWork.run(work);
   }
 
   #reportError(msg: string, error: unknown): void {
@@ -819,6 +884,17 @@ export class DocumentRoom extends DurableObject<Env> {
         }),
       ),
     );
+  }
+}
+
+/** Work run one at a time, in the order it was asked for; a failure doesn't block what follows. */
+class InOrder {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(work, work);
+    this.#tail = run.catch(() => undefined);
+    return run;
   }
 }
 

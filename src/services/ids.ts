@@ -1,4 +1,7 @@
-/** Resource ids in paths: a uuid, or a resource that can't exist (404, never a 500 from a uuid cast). */
+/**
+ * Resource ids in paths: a uuid, in lower case (its one spelling: Durable Objects and audit events are
+ * named by it), or a resource that can't exist (404, never a 500 from a uuid cast).
+ */
 import { NotFound } from '../errors.ts';
 import { UUID } from '../uuid.ts';
 
@@ -8,5 +11,5 @@ import { UUID } from '../uuid.ts';
  */
 export function resourceId(id: string): string {
   if (!UUID.test(id)) throw new NotFound();
-  return id;
+  return id.toLowerCase();
 }

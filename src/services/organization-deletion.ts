@@ -16,6 +16,7 @@ import { runScoped } from '../db/session.ts';
 import { Conflict, InsufficientPermissions, NotFound } from '../errors.ts';
 import { databaseNow, forgetRevocations, noteRevocation } from '../identity/revocations.ts';
 import type { DeletionParams } from '../messages.ts';
+import { log } from '../observability/log.ts';
 import { defineAction } from './action.ts';
 import { auditedCte, auditedEventCte } from './audit.ts';
 import { forgetRoomDocuments } from './collaboration.ts';
@@ -85,6 +86,15 @@ export const requestOrganizationDeletion = defineAction({
     } catch (error) {
       await finishDeletion(ctx, id, 'failed', 'INTERNAL_ERROR');
       throw error;
+    }
+    // Before the answer (SPEC §4: once it answers, no room accepts another frame): every room's
+    // connections close with 4003 and no room admits a token issued until now. The workflow's
+    // `close-rooms` step does it again, and forgets the rooms' documents; should this one fail (the
+    // rooms' registry did not answer), that step is the retry.
+    try {
+      await closeOrganizationRoomConnections(ctx.env, ctx.organizationId, 'organization deleted');
+    } catch (error) {
+      log({ level: 'warn', msg: 'rooms not closed before the answer', error: (error as Error)?.name });
     }
     return { workflow: { id, status: 'running' as const } };
   },

@@ -20,20 +20,21 @@ export const joinRoom = defineAction({
   resource: 'room',
   resourceId: (input: { documentId: string }) => input.documentId,
   async run(ctx, input: { documentId: string; subprotocol: boolean }): Promise<Admission> {
-    resourceId(input.documentId);
+    const documentId = resourceId(input.documentId);
     const { db } = ctx;
     const [rows] = await runScoped(db, ctx.scope, [
       db
         .select({ id: documents.id, version: documents.version })
         .from(documents)
-        .where(and(eq(documents.id, input.documentId), eq(documents.organizationId, ctx.organizationId))),
+        .where(and(eq(documents.id, documentId), eq(documents.organizationId, ctx.organizationId))),
     ]);
     if (!rows[0]) throw new NotFound();
     const actor = ctx.actor as TokenActor & { organizationId: string };
     return {
       // The verified token actor itself: a plain, JSON-safe value the room validates again on read.
       actor,
-      roomId: input.documentId,
+      // One room per document: the id as the database spells it, whatever the path's case.
+      roomId: rows[0].id,
       expiresAt: actor.token.expiresAt,
       subprotocol: input.subprotocol,
       documentVersion: Number(rows[0].version),

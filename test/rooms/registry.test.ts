@@ -1,0 +1,116 @@
+/**
+ * What a room knows of revocations it was not there to hear (an outside review): the organization's
+ * registry (`OrgRooms`) remembers the revocations of the last hour and hands them to a room as it
+ * registers, before the room admits anyone. A Worker whose revocation list is up to 30 s old may still
+ * admit a revoked actor (SPEC: `TOKEN_REVOKED` within 60 s over HTTP); here that admission is made as
+ * such a Worker makes it — the actor verified before the revocation, then `joinRoom` and `connectToRoom`
+ * — and the room has the last word. And one document has one room, whatever the case of its id.
+ */
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { createContext } from '../../src/context.ts';
+import { openDatabase } from '../../src/db/client.ts';
+import { resolveBearer } from '../../src/identity/resolve-bearer.ts';
+import type { AdmittedActor } from '../../src/rooms/attachment.ts';
+import { closeOrganizationRoomConnections, connectToRoom, joinRoom } from '../../src/services/rooms.ts';
+import { devToken } from '../support/actors.ts';
+import { call, executionContext } from '../support/http.ts';
+import { connected, openRoom, withTimeout } from '../support/sockets.ts';
+import { createDoc, createTenant } from '../support/tenants.ts';
+
+/** The actor a Worker verified from `token` (its revocation list as of now). */
+async function verified(token: string): Promise<AdmittedActor> {
+  return (await resolveBearer(token, env, () => openDatabase(env))) as AdmittedActor;
+}
+
+/** A join made by a Worker that verified `actor` earlier and has heard of no revocation since. */
+async function staleJoin(actor: AdmittedActor, documentId: string): Promise<number | string> {
+  const ctx = createContext({ actor, env, exec: executionContext, db: openDatabase(env) });
+  const admission = await joinRoom(ctx, { documentId, subprotocol: false });
+  return connectToRoom(env, admission).then(
+    (response) => {
+      response.webSocket?.accept();
+      response.webSocket?.close(1000);
+      return response.status;
+    },
+    (error: { code?: string }) => error.code ?? String(error),
+  );
+}
+
+describe("a room and the organization's revocations", () => {
+  it('refuses a removed member in a room that had no connection when they were removed', async () => {
+    const t = await createTenant();
+    const quiet = await createDoc(t.tokens.owner, { body: 'nobody here' });
+    const busy = await createDoc(t.tokens.owner, { body: 'someone here' });
+    const witness = await connected(busy.id, t.tokens.viewer);
+    const before = await verified(t.tokens.editor);
+    expect((await call('DELETE', `/v1/members/${t.userIds.editor}`, { token: t.tokens.owner })).status).toBe(204);
+    expect(await staleJoin(before, quiet.id)).toBe('TOKEN_REVOKED');
+    // The room that had a connection heard it too.
+    expect(await staleJoin(before, busy.id)).toBe('TOKEN_REVOKED');
+    // Re-added, the member's new token joins.
+    const readded = await call('POST', '/v1/members', {
+      token: t.tokens.owner,
+      body: { email: t.emails.editor, role: 'editor' },
+    });
+    expect(readded.status).toBe(201);
+    const fresh = await connected(quiet.id, await devToken(t.emails.editor, t.slug));
+    fresh.ws.close(1000);
+    witness.ws.close(1000);
+  });
+
+  it("refuses an API key's service in a room that had none of its sockets when the key was revoked", async () => {
+    const t = await createTenant();
+    const quiet = await createDoc(t.tokens.owner);
+    const before = await verified(t.tokens.service);
+    expect((await call('DELETE', `/v1/api-keys/${t.serviceKeyId}`, { token: t.tokens.owner })).status).toBe(204);
+    expect(await staleJoin(before, quiet.id)).toBe('TOKEN_REVOKED');
+  });
+
+  it('refuses every token issued before the organization closed, in any room', async () => {
+    const t = await createTenant();
+    const quiet = await createDoc(t.tokens.owner);
+    const before = await verified(t.tokens.owner);
+    await closeOrganizationRoomConnections(env, t.id, 'organization deleted');
+    expect(await staleJoin(before, quiet.id)).toBe('TOKEN_REVOKED');
+  });
+});
+
+describe('an organization deletion', () => {
+  it('closes every socket before its request answers, and nothing sent after the answer is applied', async () => {
+    const t = await createTenant();
+    const doc = await createDoc(t.tokens.owner);
+    const [editor, viewer] = [await connected(doc.id, t.tokens.editor), await connected(doc.id, t.tokens.viewer)];
+    expect((await call('DELETE', '/v1/orgs/current', { token: t.tokens.owner })).status).toBe(202);
+    try {
+      editor.send({ type: 'publish', data: 'after the answer' });
+    } catch {
+      // the close reached the client before the answer did
+    }
+    // Well within the workflow's own 2 s drain before its close-rooms step.
+    const closes = await withTimeout(Promise.all([editor.closed, viewer.closed]), 1500, 'deletion close');
+    expect(closes.map((c) => [c.code, c.reason])).toEqual([
+      [4003, 'organization deleted'],
+      [4003, 'organization deleted'],
+    ]);
+    expect(viewer.frames.filter((f) => f.type === 'message')).toEqual([]);
+  });
+});
+
+describe("a document's room", () => {
+  it('is one room whatever the case of the id, and the deletion closes every socket in it', async () => {
+    const t = await createTenant();
+    const doc = await createDoc(t.tokens.owner);
+    const lower = await connected(doc.id, t.tokens.editor);
+    const upper = await connected(doc.id.toUpperCase(), t.tokens.viewer);
+    // The second socket's welcome names the first: the same room.
+    const welcome = upper.frames.find((f) => f.type === 'welcome')!;
+    expect((welcome.peers as unknown[]).length).toBe(1);
+    lower.send({ type: 'publish', data: 'to the room' });
+    await upper.next((f) => f.type === 'message' && f.data === 'to the room');
+    expect((await call('DELETE', `/v1/documents/${doc.id.toUpperCase()}`, { token: t.tokens.owner })).status).toBe(204);
+    const closes = await withTimeout(Promise.all([lower.closed, upper.closed]), 2000, 'deletion close');
+    expect(closes.map((c) => c.code)).toEqual([4003, 4003]);
+    expect((await openRoom(doc.id.toUpperCase(), { token: t.tokens.viewer })).status).toBe(404);
+  });
+});
