@@ -9,7 +9,8 @@
  *
  * 1. the query string against the route's `query` schema; a route that declares none takes no
  *    parameters, and any parameter is 400 `VALIDATION_FAILED` (as an unknown body field is);
- * 2. who may call it: a `user` route refuses anyone else here (401 for a guest, 403 otherwise), before
+ * 2. who may call it: a `user` route refuses anyone else here (401 for a guest, 403 otherwise, audited
+ *    as its `refusal`'s denied event in the actor's organization), before
  *    its body is read; a `member` route's action checks the actor and its permission itself;
  * 3. the route's rate limit, if it has one (429);
  * 4. the body, if the route takes one: at most 64 KiB, then its schema (`json.ts`);
@@ -24,6 +25,8 @@ import type { UserActor } from '../actor/actor.ts';
 import { requireActor } from '../actor/require.ts';
 import { type Context, withActor } from '../context.ts';
 import type { Permission } from '../contract/permissions.ts';
+import { InsufficientPermissions } from '../errors.ts';
+import { recordRefusal } from '../services/action.ts';
 import { UUID } from '../uuid.ts';
 import { json, readJson, readOptionalJson } from './json.ts';
 import { NoQuery, readQuery } from './query.ts';
@@ -88,6 +91,11 @@ export interface RouteSpec<P extends string, W extends Who, Q extends z.ZodType,
   readonly who: W;
   /** The action the handler runs; its `definition.permission` is the route's. Required for `member`. */
   readonly action?: A;
+  /**
+   * A `user` route's refusal of any other actor, as its `denied` audit event names it (SPEC §3: every
+   * 403 writes one); `resourceId` picks the requested resource from the path. Required for `user`.
+   */
+  readonly refusal?: { readonly name: string; readonly resource: string; readonly resourceId?: string };
   /** The query parameters; without one, the route takes none. */
   readonly query?: Q;
   readonly body?: B;
@@ -142,6 +150,9 @@ export function route<
   if (spec.who === 'member' && spec.action === undefined) {
     throw new Error(`route ${spec.method} ${spec.path}: a member route names its action`);
   }
+  if (spec.who === 'user' && spec.refusal === undefined) {
+    throw new Error(`route ${spec.method} ${spec.path}: a user route names its refusal`);
+  }
   const bodySchema = (environment: string): z.ZodType | undefined =>
     typeof spec.body === 'function' ? spec.body(environment) : (spec.body as z.ZodType | undefined);
   const [status] = spec.ok;
@@ -160,7 +171,7 @@ export function route<
     async fetch(request, context) {
       const query = readQuery(request, spec.query ?? NoQuery);
       const ctx = (
-        spec.who === 'user' ? withActor(context, requireActor(context, { type: 'user' })) : context
+        spec.who === 'user' ? withActor(context, await userOf(context, request, spec.refusal!)) : context
       ) as ContextFor<W>;
       await spec.limit?.(request, ctx);
       const schema = bodySchema(ctx.env.ENVIRONMENT);
@@ -176,6 +187,23 @@ export function route<
       return json(result, { status, ...(spec.headers ? { headers: spec.headers } : {}) });
     },
   };
+}
+
+/** The user a `user` route needs; any other actor in an organization is refused with its `denied` event. */
+async function userOf(
+  context: Context,
+  request: IRequest,
+  refusal: NonNullable<RouteSpec<string, 'user', z.ZodType, unknown, unknown>['refusal']>,
+): Promise<UserActor> {
+  try {
+    return requireActor(context, { type: 'user' });
+  } catch (error) {
+    if (error instanceof InsufficientPermissions) {
+      const requested = refusal.resourceId ? canonicalParams(request.params)[refusal.resourceId] : undefined;
+      await recordRefusal(context, { name: refusal.name, permission: null, resource: refusal.resource }, requested);
+    }
+    throw error;
+  }
 }
 
 /**

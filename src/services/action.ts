@@ -123,6 +123,24 @@ async function runHook<I, O>(ctx: TenantContext, hook: AfterHook<I, O>, input: I
   }
 }
 
+/**
+ * A refusal outside any action (a route for users only, asked by a service or an agent): recorded in the
+ * actor's organization as the `denied` event of `identity`, as an action's refusal is; rate-limited the
+ * same way. An actor in no organization has no trail to write to.
+ *
+ * @example
+ * await recordRefusal(ctx, { name: 'organizations.create', permission: null, resource: 'organization' })
+ */
+export async function recordRefusal(ctx: Context, identity: ActionIdentity, requested?: string): Promise<void> {
+  let tenant: TenantContext;
+  try {
+    tenant = tenantContext(ctx, identity);
+  } catch {
+    return;
+  }
+  await recordDenied(tenant, requested);
+}
+
 /** The running action's `denied` event, naming the requested resource when its id is well formed. */
 async function recordDenied(ctx: TenantContext, requested: string | undefined): Promise<void> {
   const limiter = ctx.env.DENIED_RATE_LIMIT;

@@ -90,6 +90,27 @@ describe('the audit trail', () => {
     ]);
   });
 
+  it("records the refusals of the users' own routes too, when a service asks (outside review)", async () => {
+    const workflowId = crypto.randomUUID();
+    const asked = [
+      ['GET', '/v1/me/orgs', undefined, 'me.organizations.list', 'membership', '*'],
+      ['POST', '/v1/orgs', { name: 'No', slug: 'not-by-a-service' }, 'organizations.create', 'organization', '*'],
+      ['GET', `/v1/workflows/${workflowId.toUpperCase()}`, undefined, 'workflows.read', 'workflow', workflowId],
+    ] as const;
+    for (const [method, path, body, action, type, id] of asked) {
+      const refused = await call(method, path, { token: t.tokens.service, ...(body ? { body } : {}) });
+      expect(refused.status).toBe(403);
+      expect(await eventsFor(t, refused.headers.get('x-request-id')!)).toEqual([
+        expect.objectContaining({
+          action,
+          outcome: 'denied',
+          actor: { type: 'service', id: t.serviceKeyId },
+          resource: { type, id },
+        }),
+      ]);
+    }
+  });
+
   it('records refusals raised by rules inside an action, exactly like the permission check before it', async () => {
     const grantAdmin = await call('PATCH', `/v1/members/${t.userIds.editor}`, {
       token: t.tokens.admin,
