@@ -148,6 +148,17 @@ export async function exercise(baseUrl: string, doc: OpenApi): Promise<Report> {
     (await api.POST('/v1/orgs', { body: { name: 'G', slug: `g-${run}` } })).response.status,
     401,
   );
+  // Past the organizations one user may create in a minute (10): 429, with the Retry-After it documents.
+  let limited: Response | undefined;
+  for (let i = 0; i < 12 && !limited; i++) {
+    const more = await api.POST('/v1/orgs', { headers: bearer(orgless), body: { name: 'More', slug: `${slug}-${i}` } });
+    if (more.response.status === 429) limited = more.response;
+    else expect(`create org ${i + 2}`, more.response.status, 201);
+  }
+  expect('create org, past the limit', limited?.status ?? 0, 429);
+  if (!/^[1-9][0-9]*$/.test(limited?.headers.get('retry-after') ?? '')) {
+    failures.push(`create org, past the limit: Retry-After ${limited?.headers.get('retry-after')}`);
+  }
   const owner = await tokenFor(ownerEmail, slug);
 
   // Members.

@@ -42,7 +42,8 @@ import { type Route, route } from './route.ts';
 
 // Any request that sends an `Authorization` header gets a 401 when it isn't a valid token, on every route.
 const BAD_TOKEN = [401];
-const AUTH_ERRORS = [401, 403];
+// Every refusal counts against the actor's refused attempts: past `DENIED_RATE_LIMIT`, 429 instead of 403.
+const AUTH_ERRORS = [401, 403, 429];
 const TENANT_ERRORS = [...AUTH_ERRORS, 404, 503];
 
 export const ROUTES: readonly Route[] = [
@@ -109,7 +110,7 @@ export const ROUTES: readonly Route[] = [
     who: 'user',
     refusal: { name: 'me.organizations.list', resource: 'membership' },
     ok: [200, 'Memberships', z.object({ organizations: z.array(S.Membership) })],
-    errors: [400, 401, 403, 503],
+    errors: [400, ...AUTH_ERRORS, 503],
     handle: async (_input, ctx) => ({ organizations: await listMyOrganizations(ctx) }),
   }),
   route({
@@ -122,7 +123,7 @@ export const ROUTES: readonly Route[] = [
     limit: (_request, ctx) => limitOrganizationCreation(ctx.actor.id, ctx.env.ORG_CREATE_RATE_LIMIT),
     body: CreateOrganization,
     ok: [201, 'Created', S.Organization],
-    errors: [400, 401, 403, 409, 413, 503],
+    errors: [400, ...AUTH_ERRORS, 409, 413, 503],
     handle: ({ body }, ctx) => createOrganization(ctx, body),
   }),
   route({
@@ -145,7 +146,7 @@ export const ROUTES: readonly Route[] = [
     who: 'user',
     refusal: { name: 'workflows.read', resource: 'workflow', resourceId: 'id' },
     ok: [200, 'The workflow', z.object({ workflow: S.Workflow })],
-    errors: [400, 401, 403, 404, 503],
+    errors: [400, ...AUTH_ERRORS, 404, 503],
     handle: async ({ params }, ctx) => ({ workflow: await readWorkflow(ctx, params.id) }),
   }),
   route({

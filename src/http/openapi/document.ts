@@ -14,11 +14,18 @@ const STATUS_TEXT: Record<number, string> = {
   404: "NOT_FOUND (also for another organization's resource)",
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE (over 64 KiB)',
-  429: 'RATE_LIMITED',
+  429: 'RATE_LIMITED: too many token exchanges from one address, organizations created by one user, or refused attempts by one actor; `Retry-After` says when to try again',
   503: 'DATABASE_UNAVAILABLE; nothing was written',
 };
 
 type Json = Record<string, unknown>;
+
+/** A 429's header (`error-response.ts`). */
+const RETRY_AFTER = {
+  description: 'Seconds to wait before trying again',
+  required: true,
+  schema: { type: 'integer', minimum: 1 },
+};
 
 const EXAMPLE_ID = '0b7e8a8e-4f5c-4d3a-9a57-3c1f2e6d9b10';
 
@@ -106,6 +113,7 @@ function operation(route: Route): Json {
   for (const code of route.errors) {
     responses[code] = {
       description: STATUS_TEXT[code] ?? 'Error',
+      ...(code === 429 ? { headers: { 'Retry-After': RETRY_AFTER } } : {}),
       content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
     };
   }
