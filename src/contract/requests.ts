@@ -116,7 +116,8 @@ export const UpdateDocument = z.strictObject({
   title: title.optional(),
   body: body.optional(),
   visibility: visibility.optional(),
-  version: z.number().int().min(1),
+  // A Postgres `integer`, as `documents.version` is: a larger one would reach the database to be refused there.
+  version: z.number().int().min(1).max(2_147_483_647),
 });
 export const ListDocuments = PageQuery;
 

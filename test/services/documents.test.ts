@@ -103,6 +103,23 @@ describe('documents', () => {
     expect([response.status, errorCode(response.body)]).toEqual([400, 'VALIDATION_FAILED']);
   });
 
+  it('refuses a version no Postgres integer holds before the database sees it, and takes the largest one it does', async () => {
+    const doc = await createDoc(t.tokens.editor);
+    for (const version of [2 ** 31, 2 ** 32, Number.MAX_SAFE_INTEGER]) {
+      const response = await call('PATCH', `/v1/documents/${doc.id}`, {
+        token: t.tokens.editor,
+        body: { title: 'x', version },
+      });
+      expect([response.status, errorCode(response.body)]).toEqual([400, 'VALIDATION_FAILED']);
+      expect(JSON.stringify(response.body)).toContain('version');
+    }
+    const stale = await call('PATCH', `/v1/documents/${doc.id}`, {
+      token: t.tokens.editor,
+      body: { title: 'x', version: 2 ** 31 - 1 },
+    });
+    expect([stale.status, errorCode(stale.body)]).toEqual([409, 'CONFLICT']);
+  });
+
   it('answers 413 for a body over 64 KiB, and writes nothing', async () => {
     const before = await call('GET', '/v1/documents?limit=100', { token: t.tokens.viewer });
     const response = await call('POST', '/v1/documents', {
