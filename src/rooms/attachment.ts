@@ -43,6 +43,11 @@ export interface Attachment {
    * to and its latest state, stamped by the room.
    */
   readonly awareness?: ConnectionAwareness;
+  /**
+   * The connection's refused frames so far (`MAX_STRIKES` closes it with 4008), kept here so that a
+   * hibernation doesn't forgive them: paced refusals would otherwise never add up.
+   */
+  readonly strikes?: number;
 }
 
 const isUuidLike = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 64;
@@ -83,6 +88,12 @@ export function readAwareness(value: unknown): ConnectionAwareness | undefined {
   if (!awareness || !Number.isSafeInteger(awareness.clientId) || !Number.isSafeInteger(awareness.clock))
     return undefined;
   return typeof awareness.state === 'string' ? awareness : undefined;
+}
+
+/** A stored strike count: a small non-negative integer, or none. */
+export function readStrikes(value: unknown): number {
+  const strikes = (value as Attachment | null)?.strikes;
+  return Number.isSafeInteger(strikes) && (strikes as number) >= 0 ? (strikes as number) : 0;
 }
 
 /** The websocket actor (SPEC §1) behind a connection, for policy checks. */

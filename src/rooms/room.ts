@@ -39,6 +39,7 @@ import {
   chainTags,
   readAttachment,
   readAwareness,
+  readStrikes,
   roomView,
   websocketActor,
 } from './attachment.ts';
@@ -75,7 +76,6 @@ type Connection = Attachment['signet'];
 interface Limits {
   tokens: number;
   at: number;
-  strikes: number;
 }
 
 /** An open connection as the index holds it. */
@@ -88,6 +88,8 @@ interface Member {
   awareness: ConnectionAwareness | undefined;
   /** Whom its edits are audited as, made at its first edit (the actor never changes on a connection). */
   editor?: Editor;
+  /** Its refused frames so far, kept in its attachment (across hibernation). */
+  strikes: number;
 }
 
 const encoder = new TextEncoder();
@@ -385,6 +387,7 @@ export class DocumentRoom extends DurableObject<Env> {
       if (!signet) continue;
       const member = this.#add(ws, signet);
       member.awareness = readAwareness(attachment);
+      member.strikes = readStrikes(attachment);
       if (member.awareness) this.#awareness.restore(signet.connectionId, member.awareness);
     }
     // A room woken with connections is listed (it registered before admitting the first of them).
@@ -445,7 +448,7 @@ export class DocumentRoom extends DurableObject<Env> {
   }
 
   #add(ws: WebSocket, signet: Connection): Member {
-    const member: Member = { ws, signet, presence: presenceEntry(signet), awareness: undefined };
+    const member: Member = { ws, signet, presence: presenceEntry(signet), awareness: undefined, strikes: 0 };
     this.#byId!.set(signet.connectionId, member);
     this.#bySocket.set(ws, member);
     this.#expiry.push({ at: signet.expiresAt * 1000, connectionId: signet.connectionId });
@@ -537,7 +540,8 @@ export class DocumentRoom extends DurableObject<Env> {
   #publish(member: Member, data: unknown): void {
     // Gate before: the permission is checked on every frame, from the restored actor.
     if (!can(websocketActor(member.signet), 'rooms:publish')) {
-      send(member.ws, { type: 'error', code: 'INSUFFICIENT_PERMISSIONS', message: 'Publishing needs rooms:publish.' });
+      // A refused frame like any other (SPEC §4.1): it counts towards 4008.
+      this.#strike(member, 'INSUFFICIENT_PERMISSIONS', 'Publishing needs rooms:publish.');
       return;
     }
     const json = JSON.stringify(data);
@@ -559,51 +563,64 @@ export class DocumentRoom extends DurableObject<Env> {
     const signet = member.signet;
     try {
       const actor = await resolveBearer(token, this.env, () => openDatabase(this.env));
+      // Revoked or closed while the token was being checked: nothing to renew.
+      if (this.#bySocket.get(member.ws) !== member) return;
+      // A refused reauth is a refused frame (it counts towards 4008; each costs a verification).
       if (
         actor.type !== signet.actor.type ||
         actor.id !== signet.actor.id ||
         actor.organizationId !== signet.actor.organizationId
       ) {
-        return send(member.ws, {
-          type: 'error',
-          code: 'INVALID_TOKEN',
-          message: 'The token is for another actor or organization.',
-        });
+        return this.#strike(member, 'INVALID_TOKEN', 'The token is for another actor or organization.');
       }
-      // Revoked or closed while the token was being checked: nothing to renew.
-      if (this.#bySocket.get(member.ws) !== member) return;
       // A token from before a revocation this room knows of (this isolate's list may be older).
       if (this.#isDenied(actor as Admission['actor'])) {
-        return send(member.ws, { type: 'error', code: 'TOKEN_REVOKED', message: 'The token was revoked.' });
+        return this.#strike(member, 'TOKEN_REVOKED', 'The token was revoked.');
       }
       const renewed: Connection = {
         ...signet,
         actor: actor as typeof actor & { organizationId: string },
         expiresAt: Math.max(signet.expiresAt, actor.token.expiresAt),
       };
-      member.ws.serializeAttachment({ signet: renewed, awareness: member.awareness } satisfies Attachment);
       member.signet = renewed;
+      this.#persist(member);
       this.#expiry.push({ at: renewed.expiresAt * 1000, connectionId: renewed.connectionId });
       const next = this.#expiry.next(this.#isLive);
       if (next) await this.#scheduleAlarm(next.at);
     } catch (error) {
+      if (this.#bySocket.get(member.ws) !== member) return;
       // Only a domain error's own code reaches the client (never a SQLSTATE or a runtime's).
       const code = clientErrorCode(error);
-      send(member.ws, {
-        type: 'error',
-        code,
-        message: 'The token was not accepted; the connection keeps its old expiry.',
-      });
+      const message = 'The token was not accepted; the connection keeps its old expiry.';
+      // The client's fault counts towards 4008; the database's doesn't.
+      if (code === 'DATABASE_UNAVAILABLE' || code === 'INTERNAL_ERROR')
+        send(member.ws, { type: 'error', code, message });
+      else this.#strike(member, code, message);
     }
   }
 
+  /** A connection's attachment as the room knows it now: its actor, awareness and strikes. */
+  #persist(member: Member): void {
+    try {
+      member.ws.serializeAttachment({
+        signet: member.signet,
+        awareness: member.awareness,
+        strikes: member.strikes,
+      } satisfies Attachment);
+    } catch {
+      // the socket is closing: its close handler takes it out of the room
+    }
+  }
+
+  /** A refused frame: an error frame, or 4008 at the `MAX_STRIKES`th (counted across hibernation). */
   #strike(member: Member, code: string, message: string): void {
     const signet = member.signet;
-    const limits = this.#limitsOf(signet.connectionId);
-    limits.strikes += 1;
+    member.strikes += 1;
+    const closing = member.strikes >= MAX_STRIKES;
+    if (!closing) this.#persist(member);
     log({
       level: 'warn',
-      msg: limits.strikes >= MAX_STRIKES ? 'room connection closed for abuse' : 'room frame refused',
+      msg: closing ? 'room connection closed for abuse' : 'room frame refused',
       code,
       roomId: signet.roomId,
       connectionId: signet.connectionId,
@@ -611,7 +628,7 @@ export class DocumentRoom extends DurableObject<Env> {
       ...(signet.actor.type === 'agent' ? { onBehalfOf: signet.actor.onBehalfOf } : {}),
       organizationId: signet.actor.organizationId,
     });
-    if (limits.strikes >= MAX_STRIKES) this.#closeMember(member, CLOSE.RATE_LIMITED, 'rate limited');
+    if (closing) this.#closeMember(member, CLOSE.RATE_LIMITED, 'rate limited');
     else send(member.ws, { type: 'error', code, message });
   }
 
@@ -628,7 +645,7 @@ export class DocumentRoom extends DurableObject<Env> {
   #limitsOf(connectionId: string): Limits {
     let limits = this.#limits.get(connectionId);
     if (!limits) {
-      limits = { tokens: RATE_BURST, at: Date.now(), strikes: 0 };
+      limits = { tokens: RATE_BURST, at: Date.now() };
       this.#limits.set(connectionId, limits);
     }
     return limits;
@@ -792,11 +809,7 @@ export class DocumentRoom extends DurableObject<Env> {
       }
     }
     if (accepted.length > 0) {
-      try {
-        member.ws.serializeAttachment({ signet: member.signet, awareness: member.awareness } satisfies Attachment);
-      } catch {
-        // the socket is closing: its close handler removes the state
-      }
+      this.#persist(member);
       const frame = encodeAwareness(accepted);
       for (const other of this.#index().values()) if (other !== member) sendBinary(other.ws, frame);
     }

@@ -289,6 +289,35 @@ describe('abuse', () => {
     expect((await withTimeout(client.closed, 5000, 'close')).code).toBe(4008);
   });
 
+  it('counts refused frames across a hibernation: paced refusals still reach 4008 (outside review)', async () => {
+    const doc = await createDoc(t.tokens.owner);
+    const client = await connected(doc.id, t.tokens.editor);
+    for (let i = 0; i < 6; i++) client.send('garbage');
+    await withTimeout(
+      (async () => {
+        while (client.frames.filter((f) => f.type === 'error').length < 6) await new Promise((r) => setTimeout(r, 20));
+      })(),
+      5000,
+      'six refusals',
+    );
+    await evictDurableObject(room(doc.id)); // hibernates: sockets stay open, in-memory state is gone
+    for (let i = 0; i < 4; i++) client.send('garbage');
+    expect((await withTimeout(client.closed, 5000, 'close')).code).toBe(4008);
+  });
+
+  it('counts refused publishes and refused reauths towards 4008, as any refused frame (SPEC §4.1)', async () => {
+    const viewer = await connected(docId, t.tokens.viewer);
+    for (let i = 0; i < 12; i++) viewer.send({ type: 'publish', data: i });
+    expect((await withTimeout(viewer.closed, 5000, 'close')).code).toBe(4008);
+    expect(viewer.frames.filter((f) => f.type === 'error').every((f) => f.code === 'INSUFFICIENT_PERMISSIONS')).toBe(
+      true,
+    );
+    const editor = await connected(docId, t.tokens.editor);
+    for (let i = 0; i < 12; i++) editor.send({ type: 'reauth', token: 'not.a.token' });
+    expect((await withTimeout(editor.closed, 5000, 'close')).code).toBe(4008);
+    expect(editor.frames.some((f) => f.type === 'error' && f.code === 'INVALID_TOKEN')).toBe(true);
+  });
+
   it('closes with 4008 on a sustained flood', async () => {
     const client = await connected(docId, t.tokens.editor);
     for (let i = 0; i < 200; i++) client.send({ type: 'publish', data: i });
