@@ -75,6 +75,21 @@ describe('row-level security', () => {
     expect(rows).toEqual([{ title: 'B1' }]);
   });
 
+  it('keeps the audit trail append-only for the tenant session: no update, no delete, even of its own events', async () => {
+    const db = database();
+    for (const statement of [sql`update audit_events set action = 'rewritten'`, sql`delete from audit_events`]) {
+      const change = runScoped(db, scope(a.id), [db.execute(statement)]);
+      await expect(change).rejects.toMatchObject({ code: '42501' });
+    }
+    const rows = await adminSql()`select action from audit_events where organization_id = ${a.id}`;
+    expect(rows).toEqual([{ action: 'test' }]);
+    // Recording one is what the session may do.
+    await runScoped(db, scope(a.id), [
+      db.execute(sql`insert into audit_events (organization_id, actor_type, actor_id, action, resource_type, resource_id, outcome, request_id)
+        values (${a.id}, 'service', 'rls-test', 'recorded', 'test', 'x', 'success', 'r')`),
+    ]);
+  });
+
   it('runs as a role that neither owns the tables nor bypasses RLS', async () => {
     const db = database();
     const [result] = await runScoped(db, scope(a.id), [
