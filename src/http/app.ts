@@ -48,7 +48,13 @@ export async function handleFetch(request: Request, env: Env, executionContext: 
     }
     actor = await authenticate(request, env, requestId, db);
     const ctx = createContext({ actor, requestId, env, db, exec: executionContext });
-    response = (await runInContext(ctx, () => router.fetch(request, ctx))) as Response;
+    // HEAD is GET without the body (RFC 9110 §9.3.2): the same route, status and headers.
+    const routed = request.method === 'HEAD' ? new Request(request, { method: 'GET' }) : request;
+    response = (await runInContext(ctx, () => router.fetch(routed, ctx))) as Response;
+    if (routed !== request) {
+      response = new Response(null, response);
+      (request as Request & { route?: string }).route = routeOf(routed);
+    }
   } catch (error) {
     response = errorResponse(error, requestId);
   }

@@ -18,6 +18,22 @@ describe('GET /health', () => {
   });
 });
 
+describe('HEAD', () => {
+  it('answers as GET does, without the body (RFC 9110; health checkers send it)', async () => {
+    for (const path of ['/health', '/openapi.json', '/.well-known/jwks.json', '/v1/me']) {
+      const [head, get] = await Promise.all([
+        SELF.fetch(`http://signet.test${path}`, { method: 'HEAD' }),
+        SELF.fetch(`http://signet.test${path}`),
+      ]);
+      expect([path, head.status]).toEqual([path, get.status]);
+      expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+      expect(await head.text()).toBe('');
+    }
+    // An unknown route is as unknown.
+    expect((await SELF.fetch('http://signet.test/nope', { method: 'HEAD' })).status).toBe(404);
+  });
+});
+
 describe('unknown routes', () => {
   it('answer 404 in the error envelope', async () => {
     const response = await SELF.fetch('http://signet.test/nope/nothing');
