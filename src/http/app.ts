@@ -48,8 +48,10 @@ export async function handleFetch(request: Request, env: Env, executionContext: 
     }
     actor = await authenticate(request, env, requestId, db);
     const ctx = createContext({ actor, requestId, env, db, exec: executionContext });
-    // HEAD is GET without the body (RFC 9110 §9.3.2): the same route, status and headers.
-    const routed = request.method === 'HEAD' ? new Request(request, { method: 'GET' }) : request;
+    // HEAD is GET without the body (RFC 9110 §9.3.2): the same route, status and headers — never an
+    // upgrade (a HEAD must not join a room).
+    const head = request.method === 'HEAD' && !request.headers.has('upgrade');
+    const routed = head ? new Request(request, { method: 'GET' }) : request;
     response = (await runInContext(ctx, () => router.fetch(routed, ctx))) as Response;
     if (routed !== request) {
       response = new Response(null, response);

@@ -44,10 +44,11 @@ export interface Attachment {
    */
   readonly awareness?: ConnectionAwareness;
   /**
-   * The connection's refused frames so far (`MAX_STRIKES` closes it with 4008), kept here so that a
-   * hibernation doesn't forgive them: paced refusals would otherwise never add up.
+   * The connection's recent refused frames (`MAX_STRIKES` within `STRIKE_WINDOW_MS` closes it with 4008)
+   * and when the last one came (ms), kept here so that a hibernation doesn't forgive them: paced refusals
+   * would otherwise never add up.
    */
-  readonly strikes?: number;
+  readonly strikes?: { readonly count: number; readonly at: number };
 }
 
 const isUuidLike = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 64;
@@ -90,10 +91,13 @@ export function readAwareness(value: unknown): ConnectionAwareness | undefined {
   return typeof awareness.state === 'string' ? awareness : undefined;
 }
 
-/** A stored strike count: a small non-negative integer, or none. */
-export function readStrikes(value: unknown): number {
+/** The stored strikes: a non-negative count and a time, or none. */
+export function readStrikes(value: unknown): { count: number; at: number } {
   const strikes = (value as Attachment | null)?.strikes;
-  return Number.isSafeInteger(strikes) && (strikes as number) >= 0 ? (strikes as number) : 0;
+  if (!strikes || !Number.isSafeInteger(strikes.count) || strikes.count < 0 || !isNumber(strikes.at)) {
+    return { count: 0, at: 0 };
+  }
+  return { count: strikes.count, at: strikes.at };
 }
 
 /** The websocket actor (SPEC §1) behind a connection, for policy checks. */

@@ -42,32 +42,39 @@ export class OrgRooms extends DurableObject<Env> {
     return [...entries.keys()].map((key) => key.slice('room:'.length));
   }
 
-  /** Closes the actor's connections in every active room of the organization; returns how many. */
-  async revokeActor(type: 'user' | 'service' | 'agent', id: string): Promise<number> {
-    // Remembered before the rooms are listed: a room registering from here on is handed it.
-    await this.#deny(actorTag(type, id));
-    const closed = await Promise.all(
-      (await this.rooms()).map((roomId) => this.env.ROOMS.get(this.env.ROOMS.idFromName(roomId)).revokeActor(type, id)),
-    );
-    return closed.reduce((sum, n) => sum + n, 0);
-  }
-
   /**
-   * Closes every connection in every active room of the organization (organization deletion); no room
-   * admits a token issued before now.
+   * Closes the actor's connections in every active room of the organization; returns how many. Tokens
+   * issued up to `at` (the revocation's database time, ms) are refused from then on.
    */
-  async closeAll(code: number, reason: string): Promise<number> {
-    await this.#deny(ORGANIZATION_TAG);
+  async revokeActor(type: 'user' | 'service' | 'agent', id: string, at: number = Date.now()): Promise<number> {
+    // Remembered before the rooms are listed: a room registering from here on is handed it.
+    await this.#deny(actorTag(type, id), at);
     const closed = await Promise.all(
       (await this.rooms()).map((roomId) =>
-        this.env.ROOMS.get(this.env.ROOMS.idFromName(roomId)).closeAll(code, reason, true),
+        this.env.ROOMS.get(this.env.ROOMS.idFromName(roomId)).revokeActor(type, id, at),
       ),
     );
     return closed.reduce((sum, n) => sum + n, 0);
   }
 
-  async #deny(tag: string): Promise<void> {
-    await this.ctx.storage.put(`denied:${tag}`, Date.now());
+  /**
+   * Closes every connection in every active room of the organization (organization deletion); with
+   * `denyAll` (once the organization's tokens are revoked), no room admits a token issued before now.
+   */
+  async closeAll(code: number, reason: string, denyAll = true): Promise<number> {
+    if (denyAll) await this.#deny(ORGANIZATION_TAG, Date.now());
+    const closed = await Promise.all(
+      (await this.rooms()).map((roomId) =>
+        this.env.ROOMS.get(this.env.ROOMS.idFromName(roomId)).closeAll(code, reason, denyAll),
+      ),
+    );
+    return closed.reduce((sum, n) => sum + n, 0);
+  }
+
+  /** Remembers a revocation, the latest per link (a retried push doesn't move it). */
+  async #deny(tag: string, at: number): Promise<void> {
+    const known = await this.ctx.storage.get<number>(`denied:${tag}`);
+    if (known === undefined || known < at) await this.ctx.storage.put(`denied:${tag}`, at);
   }
 
   /** The revocations of the last hour; older ones are forgotten (no token issued before them is alive). */

@@ -22,8 +22,10 @@ export const MAX_FRAME_BYTES = MAX_DATA_BYTES + 1024;
 /** Token bucket per connection: a burst of 30 frames, 15 a second sustained. */
 export const RATE_BURST = 30;
 export const RATE_PER_SECOND = 15;
-/** Frames refused for rate or form before the connection is closed with 4008. */
+/** Refused frames (rate, form, permission, a refused reauth) before the connection is closed with 4008… */
 export const MAX_STRIKES = 10;
+/** …each within this long of the one before: a quiet minute forgives them (SPEC §4: a sustained flood). */
+export const STRIKE_WINDOW_MS = 60_000;
 
 export const ClientFrame = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('publish'), data: z.json() }),

@@ -57,6 +57,7 @@ import {
   RATE_BURST,
   RATE_PER_SECOND,
   type ServerFrame,
+  STRIKE_WINDOW_MS,
   SUBPROTOCOL,
 } from './protocol.ts';
 import { type Editor, type SaveCapture, SharedDocument } from './shared-document.ts';
@@ -88,8 +89,8 @@ interface Member {
   awareness: ConnectionAwareness | undefined;
   /** Whom its edits are audited as, made at its first edit (the actor never changes on a connection). */
   editor?: Editor;
-  /** Its refused frames so far, kept in its attachment (across hibernation). */
-  strikes: number;
+  /** Its recent refused frames and when the last came, kept in its attachment (across hibernation). */
+  strikes: { count: number; at: number };
 }
 
 const encoder = new TextEncoder();
@@ -158,9 +159,13 @@ export class DocumentRoom extends DurableObject<Env> {
       this.#organizationId = (stored.get('organizationId') as string | undefined) ?? null;
       this.#alarmAt = await ctx.storage.getAlarm();
       const now = Date.now();
+      const expired: string[] = [];
       for (const [key, at] of await ctx.storage.list<number>({ prefix: 'denied:' })) {
         if (at > now - DENY_FOR_MS) this.#denied.set(key.slice('denied:'.length), at);
+        else expired.push(key);
       }
+      // Past the longest token lifetime a revocation refuses nothing: forgotten (128 keys a wake-up).
+      if (expired.length > 0) await ctx.storage.delete(expired.slice(0, 128));
       this.#phase = 'ready';
     });
     // Answered by the runtime itself, without waking a hibernated room.
@@ -197,7 +202,10 @@ export class DocumentRoom extends DurableObject<Env> {
       this.#reportError('room registration failed', error);
       return new Response(null, { status: 503 });
     }
-    if (this.#isDenied(admission.actor)) return new Response(null, { status: 401 });
+    if (this.#isDenied(admission.actor)) {
+      this.#unregisterIfEmpty();
+      return new Response(null, { status: 401 });
+    }
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     const signet: Connection = {
       v: 2,
@@ -330,10 +338,10 @@ export class DocumentRoom extends DurableObject<Env> {
    * returns, the room applies no further frame of theirs and admits no connection with a token issued
    * before now.
    */
-  async revokeActor(type: 'user' | 'service' | 'agent', id: string): Promise<number> {
+  async revokeActor(type: 'user' | 'service' | 'agent', id: string, at: number = Date.now()): Promise<number> {
     this.#index();
     const tag = actorTag(type, id);
-    this.#deny(tag, Date.now());
+    this.#deny(tag, at);
     let closed = 0;
     for (const ws of this.ctx.getWebSockets(tag)) {
       const member = this.#bySocket.get(ws);
@@ -438,17 +446,27 @@ export class DocumentRoom extends DurableObject<Env> {
     }
   }
 
-  /** The last connection out delists the room (after any registration still on its way). */
+  /**
+   * The last connection out delists the room (after any registration still on its way) — whatever
+   * `#registered` says: a room woken by its last socket's close may not list that socket any more, and
+   * delisting twice is harmless.
+   */
   #unregisterIfEmpty(): void {
     const registry = this.#registry();
     const roomId = this.#roomId;
-    if (!this.#registered || this.#index().size > 0 || !registry || !roomId) return;
+    if (this.#index().size > 0 || !registry || !roomId) return;
     this.#registered = false;
     this.#report(this.#registryCalls.run(() => registry.unregister(roomId)));
   }
 
   #add(ws: WebSocket, signet: Connection): Member {
-    const member: Member = { ws, signet, presence: presenceEntry(signet), awareness: undefined, strikes: 0 };
+    const member: Member = {
+      ws,
+      signet,
+      presence: presenceEntry(signet),
+      awareness: undefined,
+      strikes: { count: 0, at: 0 },
+    };
     this.#byId!.set(signet.connectionId, member);
     this.#bySocket.set(ws, member);
     this.#expiry.push({ at: signet.expiresAt * 1000, connectionId: signet.connectionId });
@@ -612,11 +630,16 @@ export class DocumentRoom extends DurableObject<Env> {
     }
   }
 
-  /** A refused frame: an error frame, or 4008 at the `MAX_STRIKES`th (counted across hibernation). */
+  /**
+   * A refused frame: an error frame, or 4008 at the `MAX_STRIKES`th within `STRIKE_WINDOW_MS` of the one
+   * before (counted across hibernation; a quiet minute forgives them).
+   */
   #strike(member: Member, code: string, message: string): void {
     const signet = member.signet;
-    member.strikes += 1;
-    const closing = member.strikes >= MAX_STRIKES;
+    const now = Date.now();
+    const count = now - member.strikes.at > STRIKE_WINDOW_MS ? 1 : member.strikes.count + 1;
+    member.strikes = { count, at: now };
+    const closing = count >= MAX_STRIKES;
     if (!closing) this.#persist(member);
     log({
       level: 'warn',

@@ -16,7 +16,6 @@ import { runScoped } from '../db/session.ts';
 import { Conflict, InsufficientPermissions, NotFound } from '../errors.ts';
 import { databaseNow, forgetRevocations, noteRevocation } from '../identity/revocations.ts';
 import type { DeletionParams } from '../messages.ts';
-import { log } from '../observability/log.ts';
 import { defineAction } from './action.ts';
 import { auditedCte, auditedEventCte } from './audit.ts';
 import { forgetRoomDocuments } from './collaboration.ts';
@@ -58,6 +57,15 @@ export const requestOrganizationDeletion = defineAction({
   name: 'organizations.delete',
   permission: 'org:delete',
   resource: 'organization',
+  after: [
+    // Before the answer, within the hooks' bound (SPEC §4: once it answers, no room accepts another
+    // frame): every room's connections close with 4003. Nothing is refused yet — the tokens are revoked
+    // by the workflow's first step, and its `close-rooms` step closes the rooms again and from then on
+    // refuses every token issued before (a failed deletion leaves the rooms open to them as HTTP is).
+    async function closeRooms(ctx) {
+      await closeOrganizationRoomConnections(ctx.env, ctx.organizationId, 'organization deleted', false);
+    },
+  ],
   async run(ctx, _input: undefined) {
     // The workflow runs as this user, and only they may follow it: a user, not an API key.
     if (ctx.actor.type !== 'user') throw new InsufficientPermissions('org:delete');
@@ -86,15 +94,6 @@ export const requestOrganizationDeletion = defineAction({
     } catch (error) {
       await finishDeletion(ctx, id, 'failed', 'INTERNAL_ERROR');
       throw error;
-    }
-    // Before the answer (SPEC §4: once it answers, no room accepts another frame): every room's
-    // connections close with 4003 and no room admits a token issued until now. The workflow's
-    // `close-rooms` step does it again, and forgets the rooms' documents; should this one fail (the
-    // rooms' registry did not answer), that step is the retry.
-    try {
-      await closeOrganizationRoomConnections(ctx.env, ctx.organizationId, 'organization deleted');
-    } catch (error) {
-      log({ level: 'warn', msg: 'rooms not closed before the answer', error: (error as Error)?.name });
     }
     return { workflow: { id, status: 'running' as const } };
   },

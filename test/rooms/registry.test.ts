@@ -12,11 +12,14 @@ import { createContext } from '../../src/context.ts';
 import { openDatabase } from '../../src/db/client.ts';
 import { resolveBearer } from '../../src/identity/resolve-bearer.ts';
 import type { AdmittedActor } from '../../src/rooms/attachment.ts';
-import { closeOrganizationRoomConnections, connectToRoom, joinRoom } from '../../src/services/rooms.ts';
+import { closeOrganizationRoomConnections, connectToRoom, joinRoom, revokeInRooms } from '../../src/services/rooms.ts';
 import { devToken } from '../support/actors.ts';
 import { call, executionContext } from '../support/http.ts';
 import { connected, openRoom, withTimeout } from '../support/sockets.ts';
 import { createDoc, createTenant } from '../support/tenants.ts';
+import { eventually } from '../support/yjs-client.ts';
+
+const registry = (organizationId: string) => env.ORG_ROOMS.get(env.ORG_ROOMS.idFromName(organizationId));
 
 /** The actor a Worker verified from `token` (its revocation list as of now). */
 async function verified(token: string): Promise<AdmittedActor> {
@@ -46,6 +49,8 @@ describe("a room and the organization's revocations", () => {
     const before = await verified(t.tokens.editor);
     expect((await call('DELETE', `/v1/members/${t.userIds.editor}`, { token: t.tokens.owner })).status).toBe(204);
     expect(await staleJoin(before, quiet.id)).toBe('TOKEN_REVOKED');
+    // Refused after registering, the quiet room is delisted again: revocations no longer fan out to it.
+    await eventually(async () => !(await registry(t.id).rooms()).includes(quiet.id));
     // The room that had a connection heard it too.
     expect(await staleJoin(before, busy.id)).toBe('TOKEN_REVOKED');
     // Re-added, the member's new token joins.
@@ -57,6 +62,22 @@ describe("a room and the organization's revocations", () => {
     const fresh = await connected(quiet.id, await devToken(t.emails.editor, t.slug));
     fresh.ws.close(1000);
     witness.ws.close(1000);
+  });
+
+  it("draws the line at the revocation's database time: a retried push doesn't refuse a token exchanged since", async () => {
+    const t = await createTenant();
+    const doc = await createDoc(t.tokens.owner);
+    expect((await call('DELETE', `/v1/members/${t.userIds.editor}`, { token: t.tokens.owner })).status).toBe(204);
+    const readded = await call('POST', '/v1/members', {
+      token: t.tokens.owner,
+      body: { email: t.emails.editor, role: 'editor' },
+    });
+    expect(readded.status).toBe(201);
+    const fresh = await devToken(t.emails.editor, t.slug);
+    // The removal's hook, retried after the member came back (a room of the fan-out failed the first time).
+    await revokeInRooms(env, t.id, 'user', t.userIds.editor);
+    const joined = await connected(doc.id, fresh);
+    joined.ws.close(1000);
   });
 
   it("refuses an API key's service in a room that had none of its sockets when the key was revoked", async () => {
@@ -73,6 +94,16 @@ describe("a room and the organization's revocations", () => {
     const before = await verified(t.tokens.owner);
     await closeOrganizationRoomConnections(env, t.id, 'organization deleted');
     expect(await staleJoin(before, quiet.id)).toBe('TOKEN_REVOKED');
+  });
+
+  it("closes without refusing when the organization's tokens are not revoked yet (the deletion request)", async () => {
+    const t = await createTenant();
+    const doc = await createDoc(t.tokens.owner);
+    const before = await verified(t.tokens.owner);
+    // What DELETE /v1/orgs/current does before it answers: should the workflow fail before revoking
+    // anything, the organization's tokens still join, as they still work over HTTP.
+    await closeOrganizationRoomConnections(env, t.id, 'organization deleted', false);
+    expect(await staleJoin(before, doc.id)).toBe(101);
   });
 });
 
