@@ -51,27 +51,21 @@ describe("an exchange's organization reference", () => {
   it("gives a viewer's agent no more than a viewer's rights, whatever the look-alike's role", async () => {
     const viewer = ((await signIn(email, real.id)).body as TokenBody).access_token;
     const document = await createDocument(real.id, { title: 'board minutes' });
-    const exchange = await call('POST', '/v1/auth/token', {
-      body: {
-        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-        subject_token: viewer,
-        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-        scope: 'documents:read documents:delete audit:read',
-        agent: { name: 'helper' },
-      },
-    });
+    const delegate = (scope: string) =>
+      call('POST', '/v1/auth/token', {
+        body: {
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+          subject_token: viewer,
+          subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+          scope,
+          agent: { name: 'helper' },
+        },
+      });
+    const exchange = await delegate('documents:read documents:delete audit:read');
     expect(exchange.status).toBe(403);
     expect(errorCode(exchange.body)).toBe('INSUFFICIENT_PERMISSIONS');
     // What a viewer may delegate still works, and the document is untouched.
-    const reader = await call('POST', '/v1/auth/token', {
-      body: {
-        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-        subject_token: viewer,
-        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-        scope: 'documents:read',
-        agent: { name: 'helper' },
-      },
-    });
+    const reader = await delegate('documents:read');
     expect(reader.status).toBe(200);
     const [row] = await adminSql()`select count(*)::int as n from documents where id = ${document.id}`;
     expect((row as { n: number }).n).toBe(1);
