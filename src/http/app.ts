@@ -50,8 +50,7 @@ export async function handleFetch(request: Request, env: Env, executionContext: 
     const ctx = createContext({ actor, requestId, env, db, exec: executionContext });
     // HEAD is GET without the body (RFC 9110 §9.3.2): the same route, status and headers — never an
     // upgrade (a HEAD must not join a room).
-    const head = request.method === 'HEAD' && !request.headers.has('upgrade');
-    const routed = head ? new Request(request, { method: 'GET' }) : request;
+    const routed = request.method === 'HEAD' ? headAsGet(request) : request;
     response = (await runInContext(ctx, () => router.fetch(routed, ctx))) as Response;
     if (routed !== request) {
       response = new Response(null, response);
@@ -61,6 +60,13 @@ export async function handleFetch(request: Request, env: Env, executionContext: 
     response = errorResponse(error, requestId);
   }
   return finish(request, response, requestId, actor, started, origins);
+}
+
+/** A HEAD request as the GET it asks about, without any `Upgrade`. */
+function headAsGet(request: Request): Request {
+  const headers = new Headers(request.headers);
+  headers.delete('upgrade');
+  return new Request(request.url, { method: 'GET', headers });
 }
 
 function finish(

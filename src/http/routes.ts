@@ -182,9 +182,10 @@ export const ROUTES: readonly Route[] = [
     body: ChangeMember,
     ok: [200, 'Changed', z.object({ member: z.object({ userId: z.uuid(), role: z.string() }) })],
     errors: [400, 409, 413, ...TENANT_ERRORS],
-    handle: async ({ params, body }, ctx, change) => ({
-      member: await change(ctx, { userId: params.userId, ...body }),
-    }),
+    handle: async ({ params, body }, ctx, change) => {
+      const { userId, role } = await change(ctx, { userId: params.userId, ...body });
+      return { member: { userId, role } };
+    },
   }),
   route({
     method: 'delete',

@@ -106,11 +106,6 @@ export class RevocationCache {
     }
   }
 
-  /** When this isolate last noted the subject's revocation (database time, ms), if it still holds the note. */
-  noted(organizationId: string, type: RevocationSubject, id: string): number | undefined {
-    return this.#notes.get(organizationId)?.get(subjectKey(type, id))?.at;
-  }
-
   forget(organizationId?: string): void {
     if (organizationId === undefined) {
       this.#known.clear();
@@ -181,14 +176,6 @@ export function revocationSource(db: Database): RevocationSource {
 /** Records a revocation this isolate just committed (its database time), so it applies here at once. */
 export function noteRevocation(organizationId: string, type: RevocationSubject, id: string, at: Date): void {
   isolate.note(organizationId, type, id, at.getTime());
-}
-
-/**
- * The database time of a revocation this isolate committed (`noteRevocation`), for the rooms: they refuse
- * tokens issued before that time, the same line HTTP draws.
- */
-export function notedRevocationAt(organizationId: string, type: RevocationSubject, id: string): number | undefined {
-  return isolate.noted(organizationId, type, id);
 }
 
 /** Forgets every cached list (tests: what the 30 s refresh does in production). */

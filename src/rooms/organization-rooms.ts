@@ -46,7 +46,7 @@ export class OrgRooms extends DurableObject<Env> {
    * Closes the actor's connections in every active room of the organization; returns how many. Tokens
    * issued up to `at` (the revocation's database time, ms) are refused from then on.
    */
-  async revokeActor(type: 'user' | 'service' | 'agent', id: string, at: number = Date.now()): Promise<number> {
+  async revokeActor(type: 'user' | 'service' | 'agent', id: string, at: number): Promise<number> {
     // Remembered before the rooms are listed: a room registering from here on is handed it.
     await this.#deny(actorTag(type, id), at);
     const closed = await Promise.all(
@@ -59,13 +59,13 @@ export class OrgRooms extends DurableObject<Env> {
 
   /**
    * Closes every connection in every active room of the organization (organization deletion); with
-   * `denyAll` (once the organization's tokens are revoked), no room admits a token issued before now.
+   * `refuseUntil` (ms, once the organization's tokens are revoked), no room admits a token issued up to then.
    */
-  async closeAll(code: number, reason: string, denyAll = true): Promise<number> {
-    if (denyAll) await this.#deny(ORGANIZATION_TAG, Date.now());
+  async closeAll(code: number, reason: string, refuseUntil: number | null): Promise<number> {
+    if (refuseUntil !== null) await this.#deny(ORGANIZATION_TAG, refuseUntil);
     const closed = await Promise.all(
       (await this.rooms()).map((roomId) =>
-        this.env.ROOMS.get(this.env.ROOMS.idFromName(roomId)).closeAll(code, reason, denyAll),
+        this.env.ROOMS.get(this.env.ROOMS.idFromName(roomId)).closeAll(code, reason, refuseUntil),
       ),
     );
     return closed.reduce((sum, n) => sum + n, 0);

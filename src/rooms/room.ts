@@ -338,14 +338,15 @@ export class DocumentRoom extends DurableObject<Env> {
    * returns, the room applies no further frame of theirs and admits no connection with a token issued
    * before now.
    */
-  async revokeActor(type: 'user' | 'service' | 'agent', id: string, at: number = Date.now()): Promise<number> {
+  async revokeActor(type: 'user' | 'service' | 'agent', id: string, at: number): Promise<number> {
     this.#index();
     const tag = actorTag(type, id);
     this.#deny(tag, at);
     let closed = 0;
     for (const ws of this.ctx.getWebSockets(tag)) {
       const member = this.#bySocket.get(ws);
-      if (member) {
+      // A socket whose token came after the revocation (a member re-added; a late or retried push) stays.
+      if (member && this.#isDenied(member.signet.actor)) {
         this.#closeMember(member, CLOSE.ACCESS_REVOKED, 'access revoked');
         closed += 1;
       }
@@ -363,12 +364,16 @@ export class DocumentRoom extends DurableObject<Env> {
   }
 
   /**
-   * Closes every connection (document deleted, organization closed); `denyAll` also refuses every token
-   * of the organization issued before now (the organization closed).
+   * Closes every connection (document deleted, organization closed); with `refuseUntil` (ms), also refuses
+   * every token of the organization issued up to then (the organization's tokens revoked).
    */
-  async closeAll(code: number = CLOSE.ACCESS_REVOKED, reason = 'access revoked', denyAll = false): Promise<number> {
+  async closeAll(
+    code: number = CLOSE.ACCESS_REVOKED,
+    reason = 'access revoked',
+    refuseUntil: number | null = null,
+  ): Promise<number> {
     const index = this.#index();
-    if (denyAll) this.#deny(ORGANIZATION_TAG, Date.now());
+    if (refuseUntil !== null) this.#deny(ORGANIZATION_TAG, refuseUntil);
     const members = [...index.values()];
     for (const member of members) this.#closeMember(member, code, reason);
     return members.length;
@@ -456,7 +461,16 @@ export class DocumentRoom extends DurableObject<Env> {
     const roomId = this.#roomId;
     if (this.#index().size > 0 || !registry || !roomId) return;
     this.#registered = false;
-    this.#report(this.#registryCalls.run(() => registry.unregister(roomId)));
+    this.#report(
+      this.#registryCalls.run(async () => {
+        // A join admitted meanwhile (on the registration still on record) keeps the room listed.
+        if (this.#index().size > 0) {
+          this.#registered = true;
+          return;
+        }
+        await registry.unregister(roomId);
+      }),
+    );
   }
 
   #add(ws: WebSocket, signet: Connection): Member {

@@ -105,8 +105,8 @@ export const revokeApiKey = defineAction({
   resource: 'api_key',
   resourceId: (id: string) => id,
   after: [
-    async function closeSockets(ctx, id) {
-      await revokeInRooms(ctx.env, ctx.organizationId, 'service', id);
+    async function closeSockets(ctx, _id, result: { id: string; revokedAt: number }) {
+      await revokeInRooms(ctx.env, ctx.organizationId, 'service', result.id, result.revokedAt);
     },
   ],
   async run(ctx, id: string) {
@@ -124,6 +124,6 @@ export const revokeApiKey = defineAction({
     // Unknown, another organization's, or already revoked: nothing to revoke.
     if (!revokedAt) throw new NotFound();
     noteRevocation(ctx.organizationId, 'service', id, new Date(revokedAt));
-    return { id };
+    return { id, revokedAt: new Date(revokedAt).getTime() };
   },
 });

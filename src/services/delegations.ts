@@ -133,8 +133,8 @@ export const endDelegation = defineAction({
   resource: 'delegation',
   resourceId: (id: string) => id,
   after: [
-    async function closeSockets(ctx, id) {
-      await revokeInRooms(ctx.env, ctx.organizationId, 'agent', id);
+    async function closeSockets(ctx, _id, result: { id: string; revokedAt: number }) {
+      await revokeInRooms(ctx.env, ctx.organizationId, 'agent', result.id, result.revokedAt);
     },
   ],
   async run(ctx, rawId: string) {
@@ -152,6 +152,6 @@ export const endDelegation = defineAction({
     const revokedAt = (result.rows[0] as { revokedAt: Date | string | null } | undefined)?.revokedAt;
     if (!revokedAt) throw new NotFound();
     noteRevocation(ctx.organizationId, 'agent', id, new Date(revokedAt));
-    return { id };
+    return { id, revokedAt: new Date(revokedAt).getTime() };
   },
 });

@@ -112,8 +112,8 @@ export const changeMemberRole = defineAction({
   resource: 'member',
   resourceId: (input: { userId: string }) => input.userId,
   after: [
-    async function closeSockets(ctx, input) {
-      await revokeInRooms(ctx.env, ctx.organizationId, 'user', input.userId);
+    async function closeSockets(ctx, _input, result: { userId: string; role: string; revokedAt: number }) {
+      await revokeInRooms(ctx.env, ctx.organizationId, 'user', result.userId, result.revokedAt);
     },
   ],
   async run(ctx, input: { userId: string } & z.infer<typeof ChangeMember>) {
@@ -133,7 +133,8 @@ export const changeMemberRole = defineAction({
           returning user_id as "resourceId"`,
     );
     noteRevocation(ctx.organizationId, 'user', id, revokedAt);
-    return { userId: id, role: input.role };
+    // When the revocation was committed (database time): the rooms' line too (not part of the answer).
+    return { userId: id, role: input.role, revokedAt: revokedAt.getTime() };
   },
 });
 
@@ -143,8 +144,8 @@ export const removeMember = defineAction({
   resource: 'member',
   resourceId: (id: string) => id,
   after: [
-    async function closeSockets(ctx, id) {
-      await revokeInRooms(ctx.env, ctx.organizationId, 'user', id);
+    async function closeSockets(ctx, _id, result: { userId: string; revokedAt: number }) {
+      await revokeInRooms(ctx.env, ctx.organizationId, 'user', result.userId, result.revokedAt);
     },
   ],
   async run(ctx, rawId: string) {
@@ -162,7 +163,7 @@ export const removeMember = defineAction({
           returning user_id as "resourceId"`,
     );
     noteRevocation(ctx.organizationId, 'user', id, revokedAt);
-    return { userId: id };
+    return { userId: id, revokedAt: revokedAt.getTime() };
   },
 });
 

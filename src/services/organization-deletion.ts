@@ -59,11 +59,11 @@ export const requestOrganizationDeletion = defineAction({
   resource: 'organization',
   after: [
     // Before the answer, within the hooks' bound (SPEC §4: once it answers, no room accepts another
-    // frame): every room's connections close with 4003. Nothing is refused yet — the tokens are revoked
-    // by the workflow's first step, and its `close-rooms` step closes the rooms again and from then on
-    // refuses every token issued before (a failed deletion leaves the rooms open to them as HTTP is).
+    // frame): every room's connections close with 4003. Nothing is refused yet: the tokens are revoked by
+    // the workflow's first step, whose own hook then refuses them in every room (a deletion that fails
+    // before it leaves them working in rooms as over HTTP).
     async function closeRooms(ctx) {
-      await closeOrganizationRoomConnections(ctx.env, ctx.organizationId, 'organization deleted', false);
+      await closeOrganizationRoomConnections(ctx.env, ctx.organizationId, 'organization deleted', null);
     },
   ],
   async run(ctx, _input: undefined) {
@@ -99,12 +99,21 @@ export const requestOrganizationDeletion = defineAction({
   },
 });
 
-/** Step 1: every token of the organization issued until now is refused; every API key is revoked. */
+/**
+ * Step 1: every token of the organization issued until now is refused — over HTTP, and in every room from
+ * the same database time on (its hook; sockets that reconnected since the request close again) — and every
+ * API key is revoked.
+ */
 export const revokeOrganizationAccess = defineAction({
   name: 'organizations.delete.revoke_access',
   permission: 'org:delete',
   resource: 'organization',
-  async run(ctx, deletionId: string) {
+  after: [
+    async function refuseInRooms(ctx, _deletionId, result: { revokedAt: number | null }) {
+      await closeOrganizationRoomConnections(ctx.env, ctx.organizationId, 'organization deleted', result.revokedAt);
+    },
+  ],
+  async run(ctx, deletionId: string): Promise<{ revokedAt: number | null }> {
     const { db } = ctx;
     const [result] = await runScoped(db, ctx.scope, [
       db.execute(sql`with changed as (
@@ -120,6 +129,7 @@ export const revokeOrganizationAccess = defineAction({
     const revokedAt = (result.rows[0] as { revokedAt: Date | string | null } | undefined)?.revokedAt;
     if (revokedAt) noteRevocation(ctx.organizationId, 'organization', ctx.organizationId, new Date(revokedAt));
     forgetRevocations(ctx.organizationId);
+    return { revokedAt: revokedAt ? new Date(revokedAt).getTime() : null };
   },
 });
 
@@ -132,7 +142,14 @@ export const closeOrganizationRooms = defineAction({
   permission: 'org:delete',
   resource: 'organization',
   async run(ctx, _deletionId: string) {
-    const closed = await closeOrganizationRoomConnections(ctx.env, ctx.organizationId, 'organization deleted');
+    // Again, and refusing every earlier token should step 1's hook not have reached the rooms (no token
+    // of the organization is issued while it is being deleted, so now is as good a line).
+    const closed = await closeOrganizationRoomConnections(
+      ctx.env,
+      ctx.organizationId,
+      'organization deleted',
+      Date.now(),
+    );
     await forgetRoomDocuments(ctx);
     await recordStepEvent(ctx);
     return { closed };

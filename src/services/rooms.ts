@@ -9,7 +9,6 @@ import { documents } from '../db/schema.ts';
 import { runScoped } from '../db/session.ts';
 import type { Env } from '../env.ts';
 import { DatabaseUnavailable, NotFound, TokenRevoked } from '../errors.ts';
-import { notedRevocationAt } from '../identity/revocations.ts';
 import type { Admission } from '../rooms/attachment.ts';
 import { CLOSE } from '../rooms/protocol.ts';
 import { defineAction } from './action.ts';
@@ -67,33 +66,33 @@ export async function closeDocumentRoom(env: Env, documentId: string): Promise<v
 
 /**
  * Every connection in every active room of the organization closes with 4003; returns how many. With
- * `refuseEarlierTokens` (the deletion's `close-rooms` step, once its tokens are revoked), no room admits a
- * token of the organization issued before now.
+ * `refuseUntil` (ms; once the organization's tokens are revoked), no room admits a token of the
+ * organization issued up to then; with null, nothing is refused (the tokens still work over HTTP).
  */
 export function closeOrganizationRoomConnections(
   env: Env,
   organizationId: string,
   reason: string,
-  refuseEarlierTokens = true,
+  refuseUntil: number | null,
 ): Promise<number> {
   return env.ORG_ROOMS.get(env.ORG_ROOMS.idFromName(organizationId)).closeAll(
     CLOSE.ACCESS_REVOKED,
     reason,
-    refuseEarlierTokens,
+    refuseUntil,
   );
 }
 
 /**
  * An actor whose access was revoked loses its connections in every room of the organization: 4003. The
- * rooms refuse its tokens issued before the revocation's database time (noted by the action that
- * committed it), so a retried push doesn't move the line past a token exchanged meanwhile.
+ * rooms refuse its tokens issued up to `revokedAt`, the revocation's database time (ms) as the action that
+ * committed it read it — the line HTTP draws; a retried push doesn't move it past a token exchanged since.
  */
 export async function revokeInRooms(
   env: Env,
   organizationId: string,
   type: 'user' | 'service' | 'agent',
   id: string,
+  revokedAt: number,
 ): Promise<void> {
-  const at = notedRevocationAt(organizationId, type, id) ?? Date.now();
-  await env.ORG_ROOMS.get(env.ORG_ROOMS.idFromName(organizationId)).revokeActor(type, id, at);
+  await env.ORG_ROOMS.get(env.ORG_ROOMS.idFromName(organizationId)).revokeActor(type, id, revokedAt);
 }

@@ -14,6 +14,7 @@ import { resolveBearer } from '../../src/identity/resolve-bearer.ts';
 import type { AdmittedActor } from '../../src/rooms/attachment.ts';
 import { closeOrganizationRoomConnections, connectToRoom, joinRoom, revokeInRooms } from '../../src/services/rooms.ts';
 import { devToken } from '../support/actors.ts';
+import { adminSql } from '../support/database.ts';
 import { call, executionContext } from '../support/http.ts';
 import { connected, openRoom, withTimeout } from '../support/sockets.ts';
 import { createDoc, createTenant } from '../support/tenants.ts';
@@ -74,10 +75,38 @@ describe("a room and the organization's revocations", () => {
     });
     expect(readded.status).toBe(201);
     const fresh = await devToken(t.emails.editor, t.slug);
-    // The removal's hook, retried after the member came back (a room of the fan-out failed the first time).
-    await revokeInRooms(env, t.id, 'user', t.userIds.editor);
+    const open = await connected(doc.id, fresh);
+    // The removal's hook, retried after the member came back (a room of the fan-out failed the first
+    // time): the same revocation, at its database time.
+    const [row] = await adminSql()`select revoked_at from revocations
+      where organization_id = ${t.id} and subject_type = 'user' and subject_id = ${t.userIds.editor}
+      order by revoked_at desc limit 1`;
+    const revokedAt = new Date((row as { revoked_at: string | Date }).revoked_at).getTime();
+    await revokeInRooms(env, t.id, 'user', t.userIds.editor, revokedAt);
+    // The socket of the token exchanged since stays open, and that token still joins.
+    open.send({ type: 'publish', data: 'still here' });
+    await open.next((f) => f.type === 'message' && f.data === 'still here');
     const joined = await connected(doc.id, fresh);
     joined.ws.close(1000);
+    open.ws.close(1000);
+  });
+
+  it('keeps a quiet room listed when a refused join and an admitted one arrive together', async () => {
+    const t = await createTenant();
+    const before = await verified(t.tokens.editor);
+    expect((await call('DELETE', `/v1/members/${t.userIds.editor}`, { token: t.tokens.owner })).status).toBe(204);
+    for (let i = 0; i < 3; i++) {
+      const quiet = await createDoc(t.tokens.owner);
+      // Both wait on one registration; the refused one goes on first.
+      const [refused, admitted] = await Promise.all([
+        staleJoin(before, quiet.id),
+        connected(quiet.id, t.tokens.viewer),
+      ]);
+      expect(refused).toBe('TOKEN_REVOKED');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await registry(t.id).rooms()).toContain(quiet.id);
+      admitted.ws.close(1000);
+    }
   });
 
   it("refuses an API key's service in a room that had none of its sockets when the key was revoked", async () => {
@@ -92,7 +121,7 @@ describe("a room and the organization's revocations", () => {
     const t = await createTenant();
     const quiet = await createDoc(t.tokens.owner);
     const before = await verified(t.tokens.owner);
-    await closeOrganizationRoomConnections(env, t.id, 'organization deleted');
+    await closeOrganizationRoomConnections(env, t.id, 'organization deleted', Date.now());
     expect(await staleJoin(before, quiet.id)).toBe('TOKEN_REVOKED');
   });
 
@@ -102,7 +131,7 @@ describe("a room and the organization's revocations", () => {
     const before = await verified(t.tokens.owner);
     // What DELETE /v1/orgs/current does before it answers: should the workflow fail before revoking
     // anything, the organization's tokens still join, as they still work over HTTP.
-    await closeOrganizationRoomConnections(env, t.id, 'organization deleted', false);
+    await closeOrganizationRoomConnections(env, t.id, 'organization deleted', null);
     expect(await staleJoin(before, doc.id)).toBe(101);
   });
 });
