@@ -9,9 +9,9 @@ import { InvalidToken, ValidationFailed } from '../errors.ts';
 import { resolveBearer } from '../identity/resolve-bearer.ts';
 import { BEARER_PREFIX, SUBPROTOCOL } from '../rooms/protocol.ts';
 import { connectToRoom, joinRoom } from '../services/rooms.ts';
-import { canonicalParams } from './route.ts';
 
-export async function openRoom(request: IRequest, ctx: Context): Promise<Response> {
+/** `GET /v1/rooms/:documentId`: `documentId` as the route table read it (a uuid in lower case). */
+export async function openRoom(request: IRequest, ctx: Context, documentId: string): Promise<Response> {
   if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
     throw new ValidationFailed([{ path: 'upgrade', message: 'This endpoint only accepts a WebSocket upgrade.' }]);
   }
@@ -31,7 +31,6 @@ export async function openRoom(request: IRequest, ctx: Context): Promise<Respons
     if (bearer === '') throw new InvalidToken();
     actorCtx = withActor(ctx, await resolveBearer(bearer, ctx.env, () => ctx.db));
   }
-  const { documentId = '' } = canonicalParams(request.params);
   const admission = await joinRoom(actorCtx, { documentId, subprotocol });
   return connectToRoom(ctx.env, admission);
 }

@@ -170,17 +170,14 @@ export function route<
     errors: spec.errors,
     async fetch(request, context) {
       const query = readQuery(request, spec.query ?? NoQuery);
+      const params = canonicalParams(request.params);
       const ctx = (
-        spec.who === 'user' ? withActor(context, await userOf(context, request, spec.refusal!)) : context
+        spec.who === 'user' ? withActor(context, await userOf(context, params, spec.refusal!)) : context
       ) as ContextFor<W>;
       await spec.limit?.(request, ctx);
       const schema = bodySchema(ctx.env.ENVIRONMENT);
       const body = schema ? await (spec.bodyOptional ? readOptionalJson : readJson)(request, schema) : undefined;
-      const input = { params: canonicalParams(request.params), query, body, request } as RouteInput<
-        P,
-        z.infer<Q>,
-        BodyOf<B>
-      >;
+      const input = { params, query, body, request } as RouteInput<P, z.infer<Q>, BodyOf<B>>;
       const result = await spec.handle(input, ctx, spec.action as A);
       if (result instanceof Response) return result;
       if (status === 204) return new Response(null, { status });
@@ -192,14 +189,14 @@ export function route<
 /** The user a `user` route needs; any other actor in an organization is refused with its `denied` event. */
 async function userOf(
   context: Context,
-  request: IRequest,
+  params: Readonly<Record<string, string>>,
   refusal: NonNullable<RouteSpec<string, 'user', z.ZodType, unknown, unknown>['refusal']>,
 ): Promise<UserActor> {
   try {
     return requireActor(context, { type: 'user' });
   } catch (error) {
     if (error instanceof InsufficientPermissions) {
-      const requested = refusal.resourceId ? canonicalParams(request.params)[refusal.resourceId] : undefined;
+      const requested = refusal.resourceId ? params[refusal.resourceId] : undefined;
       await recordRefusal(context, { name: refusal.name, permission: null, resource: refusal.resource }, requested);
     }
     throw error;
@@ -212,7 +209,7 @@ async function userOf(
  * room's registration. An upper-case document id opened a second room for the same document, which its
  * deletion never closed (an outside review).
  */
-export function canonicalParams<T extends Record<string, string>>(params: T): T {
+function canonicalParams<T extends Record<string, string>>(params: T): T {
   const canonical: Record<string, string> = {};
   for (const [name, value] of Object.entries(params)) canonical[name] = UUID.test(value) ? value.toLowerCase() : value;
   return canonical as T;

@@ -291,7 +291,7 @@ export const ROUTES: readonly Route[] = [
     action: joinRoom,
     ok: [101, 'Switching protocols: the signet.v1 room protocol (SPEC §4)'],
     errors: [400, ...TENANT_ERRORS],
-    handle: ({ request }, ctx) => openRoom(request, ctx),
+    handle: ({ params, request }, ctx) => openRoom(request, ctx, params.documentId),
   }),
   route({
     method: 'get',

@@ -24,13 +24,30 @@ export interface Denial {
 export const ORGANIZATION_TAG = 'organization';
 
 /** How long a revocation is remembered: the longest token lifetime (SPEC §2: 1 h). */
-export const DENY_FOR_MS = 3_600_000;
+const DENY_FOR_MS = 3_600_000;
+
+/**
+ * The revocations of the last hour kept in a Durable Object's storage (`denied:<tag>` → ms), the registry's
+ * and each room's alike; older ones refuse nothing (no token issued before them is alive) and are deleted,
+ * 128 at a time.
+ */
+export async function liveDenials(storage: DurableObjectStorage): Promise<Denial[]> {
+  const since = Date.now() - DENY_FOR_MS;
+  const denials: Denial[] = [];
+  const expired: string[] = [];
+  for (const [key, at] of await storage.list<number>({ prefix: 'denied:' })) {
+    if (at > since) denials.push({ tag: key.slice('denied:'.length), at });
+    else expired.push(key);
+  }
+  if (expired.length > 0) await storage.delete(expired.slice(0, 128));
+  return denials;
+}
 
 export class OrgRooms extends DurableObject<Env> {
   /** Lists the room and answers the revocations it must apply before admitting anyone. */
   async register(roomId: string): Promise<Denial[]> {
     await this.ctx.storage.put(`room:${roomId}`, true);
-    return this.#denials();
+    return liveDenials(this.ctx.storage);
   }
 
   async unregister(roomId: string): Promise<void> {
@@ -49,12 +66,7 @@ export class OrgRooms extends DurableObject<Env> {
   async revokeActor(type: 'user' | 'service' | 'agent', id: string, at: number): Promise<number> {
     // Remembered before the rooms are listed: a room registering from here on is handed it.
     await this.#deny(actorTag(type, id), at);
-    const closed = await Promise.all(
-      (await this.rooms()).map((roomId) =>
-        this.env.ROOMS.get(this.env.ROOMS.idFromName(roomId)).revokeActor(type, id, at),
-      ),
-    );
-    return closed.reduce((sum, n) => sum + n, 0);
+    return this.#inEveryRoom((room) => room.revokeActor(type, id, at));
   }
 
   /**
@@ -63,11 +75,13 @@ export class OrgRooms extends DurableObject<Env> {
    */
   async closeAll(code: number, reason: string, refuseUntil: number | null): Promise<number> {
     if (refuseUntil !== null) await this.#deny(ORGANIZATION_TAG, refuseUntil);
-    const closed = await Promise.all(
-      (await this.rooms()).map((roomId) =>
-        this.env.ROOMS.get(this.env.ROOMS.idFromName(roomId)).closeAll(code, reason, refuseUntil),
-      ),
-    );
+    return this.#inEveryRoom((room) => room.closeAll(code, reason, refuseUntil));
+  }
+
+  /** Calls every listed room at once; the connections they closed, summed. */
+  async #inEveryRoom(call: (room: ReturnType<Env['ROOMS']['get']>) => Promise<number>): Promise<number> {
+    const rooms = (await this.rooms()).map((roomId) => this.env.ROOMS.get(this.env.ROOMS.idFromName(roomId)));
+    const closed = await Promise.all(rooms.map(call));
     return closed.reduce((sum, n) => sum + n, 0);
   }
 
@@ -75,18 +89,5 @@ export class OrgRooms extends DurableObject<Env> {
   async #deny(tag: string, at: number): Promise<void> {
     const known = await this.ctx.storage.get<number>(`denied:${tag}`);
     if (known === undefined || known < at) await this.ctx.storage.put(`denied:${tag}`, at);
-  }
-
-  /** The revocations of the last hour; older ones are forgotten (no token issued before them is alive). */
-  async #denials(): Promise<Denial[]> {
-    const since = Date.now() - DENY_FOR_MS;
-    const denials: Denial[] = [];
-    const expired: string[] = [];
-    for (const [key, at] of await this.ctx.storage.list<number>({ prefix: 'denied:' })) {
-      if (at > since) denials.push({ tag: key.slice('denied:'.length), at });
-      else expired.push(key);
-    }
-    if (expired.length > 0) await this.ctx.storage.delete(expired.slice(0, 128));
-    return denials;
   }
 }

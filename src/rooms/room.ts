@@ -45,7 +45,7 @@ import {
 } from './attachment.ts';
 import { type ConnectionAwareness, RoomAwareness } from './awareness.ts';
 import { ExpiryHeap } from './expiry.ts';
-import { DENY_FOR_MS, ORGANIZATION_TAG } from './organization-rooms.ts';
+import { liveDenials, ORGANIZATION_TAG } from './organization-rooms.ts';
 import { PRESENCE_WINDOW_MS, PresenceBatch, type PresenceEntry } from './presence.ts';
 import {
   CLOSE,
@@ -158,14 +158,7 @@ export class DocumentRoom extends DurableObject<Env> {
       this.#roomId = (stored.get('roomId') as string | undefined) ?? null;
       this.#organizationId = (stored.get('organizationId') as string | undefined) ?? null;
       this.#alarmAt = await ctx.storage.getAlarm();
-      const now = Date.now();
-      const expired: string[] = [];
-      for (const [key, at] of await ctx.storage.list<number>({ prefix: 'denied:' })) {
-        if (at > now - DENY_FOR_MS) this.#denied.set(key.slice('denied:'.length), at);
-        else expired.push(key);
-      }
-      // Past the longest token lifetime a revocation refuses nothing: forgotten (128 keys a wake-up).
-      if (expired.length > 0) await ctx.storage.delete(expired.slice(0, 128));
+      for (const { tag, at } of await liveDenials(ctx.storage)) this.#denied.set(tag, at);
       this.#phase = 'ready';
     });
     // Answered by the runtime itself, without waking a hibernated room.

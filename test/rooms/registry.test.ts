@@ -17,10 +17,25 @@ import { devToken } from '../support/actors.ts';
 import { adminSql } from '../support/database.ts';
 import { call, executionContext } from '../support/http.ts';
 import { connected, openRoom, withTimeout } from '../support/sockets.ts';
-import { createDoc, createTenant } from '../support/tenants.ts';
+import { createDoc, createTenant, type Tenant } from '../support/tenants.ts';
 import { eventually } from '../support/yjs-client.ts';
 
 const registry = (organizationId: string) => env.ORG_ROOMS.get(env.ORG_ROOMS.idFromName(organizationId));
+
+/** The tenant's editor removed, as an admin's `DELETE /v1/members/:userId` does. */
+async function removeEditor(t: Tenant): Promise<void> {
+  expect((await call('DELETE', `/v1/members/${t.userIds.editor}`, { token: t.tokens.owner })).status).toBe(204);
+}
+
+/** The removed editor added back, and a token exchanged for them since. */
+async function readdEditor(t: Tenant): Promise<string> {
+  const readded = await call('POST', '/v1/members', {
+    token: t.tokens.owner,
+    body: { email: t.emails.editor, role: 'editor' },
+  });
+  expect(readded.status).toBe(201);
+  return devToken(t.emails.editor, t.slug);
+}
 
 /** The actor a Worker verified from `token` (its revocation list as of now). */
 async function verified(token: string): Promise<AdmittedActor> {
@@ -48,19 +63,14 @@ describe("a room and the organization's revocations", () => {
     const busy = await createDoc(t.tokens.owner, { body: 'someone here' });
     const witness = await connected(busy.id, t.tokens.viewer);
     const before = await verified(t.tokens.editor);
-    expect((await call('DELETE', `/v1/members/${t.userIds.editor}`, { token: t.tokens.owner })).status).toBe(204);
+    await removeEditor(t);
     expect(await staleJoin(before, quiet.id)).toBe('TOKEN_REVOKED');
     // Refused after registering, the quiet room is delisted again: revocations no longer fan out to it.
     await eventually(async () => !(await registry(t.id).rooms()).includes(quiet.id));
     // The room that had a connection heard it too.
     expect(await staleJoin(before, busy.id)).toBe('TOKEN_REVOKED');
     // Re-added, the member's new token joins.
-    const readded = await call('POST', '/v1/members', {
-      token: t.tokens.owner,
-      body: { email: t.emails.editor, role: 'editor' },
-    });
-    expect(readded.status).toBe(201);
-    const fresh = await connected(quiet.id, await devToken(t.emails.editor, t.slug));
+    const fresh = await connected(quiet.id, await readdEditor(t));
     fresh.ws.close(1000);
     witness.ws.close(1000);
   });
@@ -68,13 +78,8 @@ describe("a room and the organization's revocations", () => {
   it("draws the line at the revocation's database time: a retried push doesn't refuse a token exchanged since", async () => {
     const t = await createTenant();
     const doc = await createDoc(t.tokens.owner);
-    expect((await call('DELETE', `/v1/members/${t.userIds.editor}`, { token: t.tokens.owner })).status).toBe(204);
-    const readded = await call('POST', '/v1/members', {
-      token: t.tokens.owner,
-      body: { email: t.emails.editor, role: 'editor' },
-    });
-    expect(readded.status).toBe(201);
-    const fresh = await devToken(t.emails.editor, t.slug);
+    await removeEditor(t);
+    const fresh = await readdEditor(t);
     const open = await connected(doc.id, fresh);
     // The removal's hook, retried after the member came back (a room of the fan-out failed the first
     // time): the same revocation, at its database time.
@@ -94,7 +99,7 @@ describe("a room and the organization's revocations", () => {
   it('keeps a quiet room listed when a refused join and an admitted one arrive together', async () => {
     const t = await createTenant();
     const before = await verified(t.tokens.editor);
-    expect((await call('DELETE', `/v1/members/${t.userIds.editor}`, { token: t.tokens.owner })).status).toBe(204);
+    await removeEditor(t);
     for (let i = 0; i < 3; i++) {
       const quiet = await createDoc(t.tokens.owner);
       // Both wait on one registration; the refused one goes on first.
