@@ -13,6 +13,7 @@ import { createExport } from '../../src/services/exports.ts';
 import { aUser } from '../support/actors.ts';
 import { adminSql } from '../support/database.ts';
 import { call, errorCode } from '../support/http.ts';
+import { atFreshWindow, tightLimiter } from '../support/rate-limit.ts';
 import { createDoc, createTenant, type Tenant } from '../support/tenants.ts';
 
 interface Event {
@@ -214,11 +215,12 @@ describe('the audit trail', () => {
 
   it("rate-limits an actor's refused attempts: past the limit 429 RATE_LIMITED, and no more events", async () => {
     // The Workers Rate Limiting binding itself, configured tight for the test (3 per 10 s).
-    const tight = (env as unknown as { TEST_TIGHT_RATE_LIMIT: RateLimit }).TEST_TIGHT_RATE_LIMIT;
+    const tight = tightLimiter();
     const viewer = await createTenant();
     const doc = await createDoc(viewer.tokens.editor);
     const statuses: number[] = [];
     const ids: string[] = [];
+    await atFreshWindow();
     for (let i = 0; i < 5; i++) {
       const response = await call('DELETE', `/v1/documents/${doc.id}`, {
         token: viewer.tokens.viewer,
