@@ -21,6 +21,11 @@ export interface Env extends Omit<WranglerEnv, 'JOBS' | 'ORG_DELETION' | 'ACTOR_
    * (`scripts/lib/neon-bridge.ts`) that stands in for Neon's proxy. Absent in production.
    */
   DATABASE_PROXY_URL?: string;
+  /**
+   * How long a database batch may wait for its answer, in milliseconds (1–60,000; 10,000 when unset): past it
+   * the request answers 503 `DATABASE_UNAVAILABLE` rather than wait for a database that has stopped answering.
+   */
+  DATABASE_TIMEOUT_MS?: string;
   /** The organization-deletion workflow (`workflows/organization-deletion.ts`). */
   ORG_DELETION: Workflow<DeletionParams>;
   /** The background-job queue (producer). Messages carry an actor reference, never a token. */

@@ -6,11 +6,14 @@
  * Faults, set through control endpoints (the tests run inside workerd and can only reach it over HTTP):
  * - `POST /__fault/down`: every request's connection is destroyed before anything is forwarded — the
  *   database is unreachable and nothing can be written;
- * - `POST /__fault/up`: forward again;
+ * - `POST /__fault/stall`: every request is held, never forwarded and never answered — the database has
+ *   stopped answering (a frozen process, a black-holed network) and nothing can be written;
+ * - `POST /__fault/up`: forward again; connections held until then are destroyed, unforwarded;
  * - `POST /__fault/arm {match, fault}`: a one-shot fault on the next request whose body contains
  *   `match` — `drop-reply` forwards it and then destroys the connection instead of answering (the
- *   write landed, its client never learns it), `down-after` answers it and then goes down;
- * - `GET /__fault/stats`: `{ mode, forwarded, refused, dropped }`.
+ *   write landed, its client never learns it), `stall-reply` forwards it and then holds the answer
+ *   until `up` (the write landed, its answer never comes), `down-after` answers it and then goes down;
+ * - `GET /__fault/stats`: `{ mode, forwarded, refused, dropped, held }`.
  *
  * It forwards HTTP only (the driver's `/sql` queries), never a WebSocket; it listens on loopback only
  * and is a test tool, never deployed.
@@ -18,8 +21,9 @@
 import http from 'node:http';
 import type net from 'node:net';
 
-export type FaultMode = 'up' | 'down';
-export type ArmedFault = 'drop-reply' | 'down-after';
+export type FaultMode = 'up' | 'down' | 'stall';
+export type ArmedFault = 'drop-reply' | 'stall-reply' | 'down-after';
+const ARMED_FAULTS: readonly string[] = ['drop-reply', 'stall-reply', 'down-after'] satisfies ArmedFault[];
 
 export interface FaultProxy {
   /** Base URL, e.g. `http://127.0.0.1:5481`: use it as the Worker's `DATABASE_PROXY_URL`. */
@@ -38,20 +42,31 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
   let mode: FaultMode = 'up';
   let armed: Armed[] = [];
-  const stats = { forwarded: 0, refused: 0, dropped: 0 };
+  const stats = { forwarded: 0, refused: 0, dropped: 0, held: 0 };
+  /** Connections held by `stall` or `stall-reply`, destroyed unanswered when the database is back. */
+  let holding: net.Socket[] = [];
+  const hold = (socket: net.Socket) => {
+    stats.held += 1;
+    holding.push(socket);
+  };
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 
   const control = async (req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> => {
     if (req.method === 'GET' && path === '/__fault/stats') return send(res, 200, { mode, ...stats });
     if (req.method === 'POST' && path === '/__fault/down') mode = 'down';
+    else if (req.method === 'POST' && path === '/__fault/stall') mode = 'stall';
     else if (req.method === 'POST' && path === '/__fault/up') {
       mode = 'up';
       armed = [];
+      // destroy, not resetAndDestroy: a reset of a connection its client has already given up on left
+      // Node spinning at exit, in its handle cleanup, after the test run (seen with Node 22).
+      for (const socket of holding) socket.destroy();
+      holding = [];
     } else if (req.method === 'POST' && path === '/__fault/arm') {
       const body = JSON.parse((await readBody(req)).toString('utf8')) as Partial<Armed>;
-      if (typeof body.match !== 'string' || (body.fault !== 'drop-reply' && body.fault !== 'down-after'))
-        return send(res, 400, { message: 'expected {match, fault: "drop-reply" | "down-after"}' });
-      armed.push({ match: body.match, fault: body.fault });
+      if (typeof body.match !== 'string' || !ARMED_FAULTS.includes(body.fault ?? ''))
+        return send(res, 400, { message: `expected {match, fault: ${ARMED_FAULTS.join(' | ')}}` });
+      armed.push({ match: body.match, fault: body.fault as ArmedFault });
     } else return send(res, 404, { message: 'not found' });
     send(res, 200, { mode, armed: armed.length });
   };
@@ -66,6 +81,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         return;
       }
       const body = await readBody(req);
+      if (mode === 'stall') return hold(req.socket);
       const text = body.toString('utf8');
       const fault = armed.find((a) => text.includes(a.match));
       if (fault) armed = armed.filter((a) => a !== fault);
@@ -76,6 +92,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         req.socket.resetAndDestroy();
         return;
       }
+      if (fault?.fault === 'stall-reply') return hold(req.socket);
       if (fault?.fault === 'down-after') mode = 'down';
       res.writeHead(answer.status, answer.headers);
       res.end(answer.body);

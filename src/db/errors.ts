@@ -82,8 +82,20 @@ export function toDomainError(error: unknown): SignetError | unknown {
     case 'limit':
       return new ValidationFailed([{ path: '', message: 'The request exceeds a limit of the database.' }]);
     case 'unavailable':
-      return new DatabaseUnavailable();
+      return gaveUp(error)
+        ? new DatabaseUnavailable('The database did not answer in time.')
+        : new DatabaseUnavailable();
     default:
       return error;
   }
+}
+
+/**
+ * The batch's own deadline passed (`DATABASE_TIMEOUT_MS`, `session.ts`): the driver wraps the fetch's
+ * `TimeoutError` as its `sourceError`, or it surfaces as it is while the answer is read. Whether the
+ * database received the batch is unknown, so this 503 does not say that nothing was written.
+ */
+function gaveUp(error: unknown): boolean {
+  const named = (e: unknown) => (e as { name?: unknown } | null)?.name === 'TimeoutError';
+  return named(error) || named((error as { sourceError?: unknown } | null)?.sourceError);
 }

@@ -14,6 +14,12 @@
  * from its template on every call) and answers one column, not eight, for the driver to parse. A
  * drizzle statement is built, sent and mapped exactly as `db.batch` does, so what it returns is
  * unchanged; a `TextStatement` is sent as it is (`npm run bench`: `http.pipeline_vs_hono_cpu_ratio`).
+ *
+ * A batch waits at most `db.answerWithinMs` (`DATABASE_TIMEOUT_MS`) for its answer, then is abandoned as
+ * `DATABASE_UNAVAILABLE`: a database that has stopped answering costs a request a bounded wait, not a hang.
+ * The batch commits as one statement of the HTTP API, so a batch given up before the database received it
+ * wrote nothing; one given up after — its answer lost on the way back — may have committed, as when a
+ * connection is lost there (README, "Faults").
  */
 
 import type { BatchItem } from 'drizzle-orm/batch';
@@ -43,7 +49,10 @@ interface Prepared {
 /** The driver's calls as the batch uses them: each query with its own answer mode, which its types can't mix. */
 interface Driver {
   query(sql: string, params: unknown[], options: { arrayMode: boolean; fullResults: true }): unknown;
-  transaction(queries: unknown[], options: { arrayMode: boolean; fullResults: true }): Promise<unknown[]>;
+  transaction(
+    queries: unknown[],
+    options: { arrayMode: boolean; fullResults: true; fetchOptions: { signal: AbortSignal } },
+  ): Promise<unknown[]>;
 }
 
 const ANSWER = { arrayMode: true, fullResults: true } as const;
@@ -76,7 +85,10 @@ export async function runScoped<const Q extends Statements>(
         return client.query(query.sql, query.params, { fullResults: true, arrayMode: p.isResponseInArrayMode() });
       }),
     ];
-    const [, ...results] = await client.transaction(queries, ANSWER);
+    const [, ...results] = await client.transaction(queries, {
+      ...ANSWER,
+      fetchOptions: { signal: AbortSignal.timeout(db.answerWithinMs) },
+    });
     return results.map((result, i) => prepared[i]!.mapResult(result, true)) as Answers<Q>;
   } catch (error) {
     throw toDomainError(error);

@@ -24,8 +24,11 @@ import { JobMessage } from '../messages.ts';
 import { log } from '../observability/log.ts';
 import { can } from '../policy/authorize.ts';
 import { EXPORT_PERMISSIONS, runExport } from '../services/exports.ts';
-import { claimJob, failJob, type JobHandle, releaseJob } from '../services/jobs.ts';
+import { claimJob, failJob, type JobHandle, LEASE_SECONDS, releaseJob } from '../services/jobs.ts';
 import { backoffSeconds, MAX_DELIVERIES } from './retry-policy.ts';
+
+/** A job's batch gives up well inside its lease, so the job is never taken over while one may still land. */
+const JOB_ANSWER_WITHIN_MS = (LEASE_SECONDS - 10) * 1000;
 
 const ExportInput = z.object({ documentId: z.uuid() });
 
@@ -46,7 +49,7 @@ async function handleMessage(message: Message<unknown>, env: Env, exec: Executio
   let job: JobHandle | undefined;
   let attempt: number | null = null;
   try {
-    job = { db: openDatabase(env), jobId, actor, requestId: `job:${jobId}` };
+    job = { db: openDatabase(env, JOB_ANSWER_WITHIN_MS), jobId, actor, requestId: `job:${jobId}` };
     const claim = await claimJob(job);
     if (claim.state === 'busy') {
       message.retry({ delaySeconds: backoffSeconds(message.attempts) });

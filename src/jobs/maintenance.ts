@@ -20,6 +20,7 @@ import type { SystemActor } from '../actor/actor.ts';
 import { systemActor } from '../actor/system.ts';
 import { MAX_LIFETIME_SECONDS } from '../actor/tokens/claims.ts';
 import { type Context, createContext, runInContext } from '../context.ts';
+import { openDatabase } from '../db/client.ts';
 import { maintenanceScope } from '../db/scopes.ts';
 import { runScoped } from '../db/session.ts';
 import type { Env } from '../env.ts';
@@ -105,7 +106,8 @@ export function auditRetentionDays(value: string | undefined): number | null {
  * actor (`{ type: 'system', id: 'maintenance' }`) and the run's request id through the context.
  */
 export async function handleScheduled(_controller: ScheduledController, env: Env, exec: ExecutionContext) {
-  const ctx = createContext({ actor: systemActor('maintenance'), env, exec });
+  // Nobody waits on the cron run: its batches get a minute (a scheduled run may last 15).
+  const ctx = createContext({ actor: systemActor('maintenance'), env, exec, db: () => openDatabase(env, 60_000) });
   await runInContext(ctx, async () => {
     const changes = await runMaintenance(ctx);
     log({ level: 'info', msg: 'maintenance ran', count: changes.length });

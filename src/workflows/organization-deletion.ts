@@ -40,6 +40,8 @@ const STEPS: readonly [DeletionStep, (ctx: Context, deletionId: string) => Promi
  * (`PERMANENT_FAILURES`, the same set as a job's) don't.
  */
 const STEP_CONFIG = { retries: { limit: 4, delay: '1 second', backoff: 'exponential' }, timeout: '2 minutes' } as const;
+/** A step's batch (the final export, the cascade delete) gives up before the step's own timeout ends it. */
+const STEP_ANSWER_WITHIN_MS = 110_000;
 /** In-flight requests holding a just-revoked token get this long to finish before rooms close. */
 const DRAIN = '2 seconds';
 
@@ -153,7 +155,7 @@ export class OrgDeletionWorkflow extends WorkflowEntrypoint<Env, DeletionParams>
     requestId: string;
   } {
     return {
-      db: openDatabase(this.env),
+      db: openDatabase(this.env, STEP_ANSWER_WITHIN_MS),
       organizationId: params.owner.organizationId,
       principal: { type: 'user', id: params.owner.id },
       requestId: params.requestId,

@@ -6,7 +6,7 @@
  */
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/client.ts';
+import { type Database, DEFAULT_ANSWER_WITHIN_MS, openDatabase } from '../../src/db/client.ts';
 import { documents } from '../../src/db/schema.ts';
 import { roleOf, type SessionScope, tenantScope } from '../../src/db/scopes.ts';
 import { runScoped } from '../../src/db/session.ts';
@@ -138,5 +138,25 @@ describe('runScoped', () => {
     expect(isSignetError(error) && error.code).toBe('VALIDATION_FAILED');
     const rows = await adminSql()`select id from documents where title = ${title}`;
     expect(rows).toEqual([]);
+  });
+});
+
+describe('how long a batch waits for its answer', () => {
+  const url = 'postgresql://signet@db.example/signet';
+  it('is DATABASE_TIMEOUT_MS when it is a whole number of milliseconds from 1 to 60,000, else 10 s', () => {
+    const within = (setting?: string) =>
+      openDatabase({ DATABASE_URL: url, DATABASE_TIMEOUT_MS: setting }).answerWithinMs;
+    expect(DEFAULT_ANSWER_WITHIN_MS).toBe(10_000);
+    expect([within('750'), within('1'), within('60000')]).toEqual([750, 1, 60_000]);
+    for (const setting of [undefined, '', '0', '60001', '1e3', '0x10', '-5', '2.5', ' 750', 'soon']) {
+      expect(within(setting), String(setting)).toBe(DEFAULT_ANSWER_WITHIN_MS);
+    }
+  });
+
+  it("is the caller's own for background work, on a handle of its own", () => {
+    const request = openDatabase({ DATABASE_URL: url });
+    const job = openDatabase({ DATABASE_URL: url }, 50_000);
+    expect([request.answerWithinMs, job.answerWithinMs]).toEqual([DEFAULT_ANSWER_WITHIN_MS, 50_000]);
+    expect(job).not.toBe(request);
   });
 });

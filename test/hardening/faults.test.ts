@@ -32,7 +32,7 @@ interface Answer {
   requestId: string;
 }
 
-async function api(method: string, path: string, token?: string, body?: unknown): Promise<Answer> {
+async function api(method: string, path: string, token?: string, body?: unknown, bindings = proxied): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -41,7 +41,7 @@ async function api(method: string, path: string, token?: string, body?: unknown)
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const response = await worker.fetch(request as Parameters<typeof worker.fetch>[0], proxied, executionContext);
+  const response = await worker.fetch(request as Parameters<typeof worker.fetch>[0], bindings, executionContext);
   const text = await response.text();
   return {
     status: response.status,
@@ -56,7 +56,10 @@ async function ok(answer: Promise<Answer>, status = 200): Promise<Record<string,
   return body!;
 }
 
-async function fault(action: 'down' | 'up' | 'arm', armed?: { match: string; fault: 'drop-reply' | 'down-after' }) {
+/** The proxy's one-shot faults (`ArmedFault` in scripts/lib/fault-proxy.ts, which is Node code). */
+type ArmedFault = 'drop-reply' | 'stall-reply' | 'down-after';
+
+async function fault(action: 'down' | 'stall' | 'up' | 'arm', armed?: { match: string; fault: ArmedFault }) {
   const response = await fetch(`${proxy}/__fault/${action}`, {
     method: 'POST',
     body: armed ? JSON.stringify(armed) : undefined,
@@ -64,7 +67,7 @@ async function fault(action: 'down' | 'up' | 'arm', armed?: { match: string; fau
   if (!response.ok) throw new Error(`fault proxy ${action}: ${response.status}`);
 }
 
-async function proxyStats(): Promise<{ refused: number; dropped: number; forwarded: number }> {
+async function proxyStats(): Promise<{ refused: number; dropped: number; forwarded: number; held: number }> {
   return (await fetch(`${proxy}/__fault/stats`)).json();
 }
 
@@ -103,6 +106,7 @@ interface Attempt {
   documentId?: string;
   status: number;
   code?: string;
+  message?: string;
   requestId: string;
   /** The proxy was down from before the request started until after it ended. */
   wholeDown: boolean;
@@ -170,7 +174,12 @@ describe('the database goes away in the middle of a write load', () => {
   });
 
   /** A write as one of the load's writers: alternately a create and an update of the writer's own document. */
-  async function write(writer: number, n: number, state: () => { down: boolean; recovered: boolean; epoch: number }) {
+  async function write(
+    writer: number,
+    n: number,
+    state: () => { down: boolean; recovered: boolean; epoch: number },
+    bindings = proxied,
+  ) {
     const before = state();
     const marker = `[${writer}.${n}.${crypto.randomUUID().slice(0, 8)}]`;
     const document = documents[writer]!;
@@ -178,22 +187,29 @@ describe('the database goes away in the middle of a write load', () => {
     let attempt: Pick<Attempt, 'kind' | 'marker' | 'documentId'>;
     if (n % 2 === 0) {
       attempt = { kind: 'create', marker };
-      answer = await api('POST', '/v1/documents', org.editor, { title: marker, body: 'created under load' });
+      answer = await api('POST', '/v1/documents', org.editor, { title: marker, body: 'created under load' }, bindings);
     } else {
       attempt = { kind: 'update', marker, documentId: document.id };
       const body = `${document.body}${marker}`;
-      answer = await api('PATCH', `/v1/documents/${document.id}`, org.editor, { body, version: document.version });
+      answer = await api(
+        'PATCH',
+        `/v1/documents/${document.id}`,
+        org.editor,
+        { body, version: document.version },
+        bindings,
+      );
       if (answer.status === 200) {
         const updated = answer.body!.document as { version: number; body: string };
         Object.assign(document, { version: updated.version, body: updated.body });
       }
     }
     const after = state();
-    const error = answer.body?.error as { code?: string } | undefined;
+    const error = answer.body?.error as { code?: string; message?: string } | undefined;
     attempts.push({
       ...attempt,
       status: answer.status,
       code: error?.code,
+      message: error?.message,
       requestId: answer.requestId,
       wholeDown: before.down && after.down && before.epoch === after.epoch,
       wholeRecovered: before.recovered && after.recovered && before.epoch === after.epoch,
@@ -283,6 +299,41 @@ describe('the database goes away in the middle of a write load', () => {
     const landed = await sql`select count(*)::int as n from audit_events
       where request_id = any(${lost.map((a) => a.requestId)})`;
     expect((landed[0] as { n: number }).n).toBe(LOST);
+  });
+
+  it('stops answering: every write gives up after DATABASE_TIMEOUT_MS with 503, and writes nothing it was not sent', async () => {
+    // Without a bound on the wait these requests would hang for as long as the database stays silent.
+    const impatient: Env = { ...proxied, DATABASE_TIMEOUT_MS: '750' };
+    const held = (await proxyStats()).held;
+    await fault('stall');
+    const silent = () => ({ down: true, recovered: false, epoch: 0 });
+    const start = attempts.length;
+    await Promise.all(
+      documents.map(async (_, writer) => {
+        for (let n = 0; n < 2; n++) await write(writer, 2000 + n, silent, impatient);
+      }),
+    );
+    const stalled = attempts.slice(start);
+    const gaveUp = [503, 'DATABASE_UNAVAILABLE', 'The database did not answer in time.'];
+    expect(stalled.map((a) => [a.status, a.code, a.message])).toEqual(stalled.map(() => gaveUp));
+    expect((await proxyStats()).held - held).toBe(2 * WRITERS);
+    await fault('up'); // the held requests are dropped unforwarded: none of them can land now
+
+    // The answer to a write that did reach the database never comes: 503 too, and the write is there, whole.
+    await fault('arm', { match: 'insert into audit_events', fault: 'stall-reply' });
+    const answered = () => ({ down: false, recovered: false, epoch: 0 });
+    await write(0, 2100, answered, impatient);
+    const unanswered = attempts.at(-1)!;
+    expect([unanswered.status, unanswered.code, unanswered.message]).toEqual(gaveUp);
+    await fault('up');
+    await expectNothingHalfApplied(org.id, attempts);
+    const landed =
+      await adminSql()`select count(*)::int as n from audit_events where request_id = ${unanswered.requestId}`;
+    expect((landed[0] as { n: number }).n).toBe(1);
+
+    // And the next write, with the database answering again, succeeds.
+    await write(1, 2200, answered, impatient);
+    expect(attempts.at(-1)!.status).toBe(201);
   });
 });
 
