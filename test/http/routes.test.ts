@@ -47,6 +47,14 @@ describe('the route table', () => {
       const unknown = await call('GET', `${path}?limit=1&organization=x`, { token: t.tokens.owner });
       expect(unknown.status).toBe(400);
       expect((unknown.body as ErrorBody).error.details).toEqual([expect.objectContaining({ path: 'organization' })]);
+      // A page size is decimal digits: what Number() would also read (hex, exponent, spaces, fraction) is 400.
+      for (const limit of ['0x10', '1e1', '%205', '5.0', '', '0', '101', '1000', '-1']) {
+        const refused = await call('GET', `${path}?limit=${limit}`, { token: t.tokens.owner });
+        expect(refused.status, `limit=${limit}`).toBe(400);
+        expect((refused.body as ErrorBody).error.details).toEqual([expect.objectContaining({ path: 'limit' })]);
+      }
+      const padded = await call('GET', `${path}?limit=007`, { token: t.tokens.owner });
+      expect(padded.status).toBe(200);
     }
   });
 
