@@ -7,14 +7,17 @@
  *
  * Every request is read the same way, in this order:
  *
- * 1. the query string against the route's `query` schema; a route that declares none takes no
+ * 1. a guest (no token) on a `user` or `member` route is 401 `AUTHENTICATION_REQUIRED` before anything
+ *    it sent is read: what is wrong with its input is no answer for somebody who can't call the route
+ *    (unless the route finds credentials of its own: `ownCredentials`);
+ * 2. the query string against the route's `query` schema; a route that declares none takes no
  *    parameters, and any parameter is 400 `VALIDATION_FAILED` (as an unknown body field is);
- * 2. who may call it: a `user` route refuses anyone else here (401 for a guest, 403 otherwise, audited
- *    as its `refusal`'s denied event in the actor's organization), before
- *    its body is read; a `member` route's action checks the actor and its permission itself;
- * 3. the route's rate limit, if it has one (429);
- * 4. the body, if the route takes one: at most 64 KiB, then its schema (`json.ts`);
- * 5. the handler, whose result is sent as JSON with the declared success status (nothing for a 204),
+ * 3. who may call it: a `user` route refuses any other actor here (403, audited as its `refusal`'s
+ *    denied event in the actor's organization), before its body is read; a `member` route's action
+ *    checks the actor and its permission itself;
+ * 4. the route's rate limit, if it has one (429);
+ * 5. the body, if the route takes one: at most 64 KiB, then its schema (`json.ts`);
+ * 6. the handler, whose result is sent as JSON with the declared success status (nothing for a 204),
  *    unless it is a whole `Response` (the WebSocket upgrade).
  *
  * Error statuses come from the domain errors the steps throw (`error-response.ts`), never from here.
@@ -25,7 +28,7 @@ import type { UserActor } from '../actor/actor.ts';
 import { requireActor } from '../actor/require.ts';
 import { type Context, withActor } from '../context.ts';
 import type { Permission } from '../contract/permissions.ts';
-import { InsufficientPermissions } from '../errors.ts';
+import { AuthenticationRequired, InsufficientPermissions } from '../errors.ts';
 import { recordRefusal } from '../services/action.ts';
 import { UUID } from '../uuid.ts';
 import { json, readJson, readOptionalJson } from './json.ts';
@@ -96,6 +99,11 @@ export interface RouteSpec<P extends string, W extends Who, Q extends z.ZodType,
    * 403 writes one); `resourceId` picks the requested resource from the path. Required for `user`.
    */
   readonly refusal?: { readonly name: string; readonly resource: string; readonly resourceId?: string };
+  /**
+   * The handler finds credentials the request carries elsewhere than `Authorization` (the room's
+   * subprotocol bearer), so a guest reaches it and is refused there if it has none.
+   */
+  readonly ownCredentials?: true;
   /** The query parameters; without one, the route takes none. */
   readonly query?: Q;
   readonly body?: B;
@@ -121,6 +129,8 @@ export interface Route {
   readonly who: Who;
   /** The action's permission; null where the route needs none (or its action names none). */
   readonly permission: Permission | null;
+  /** A guest is refused (401) before its query or body is read: a `user` or `member` route without `ownCredentials`. */
+  readonly refusesGuestsFirst: boolean;
   readonly query?: z.ZodType;
   /** The body schema, as documented (for `DOCUMENTED_ENVIRONMENT`). */
   readonly body?: z.ZodType;
@@ -153,6 +163,7 @@ export function route<
   if (spec.who === 'user' && spec.refusal === undefined) {
     throw new Error(`route ${spec.method} ${spec.path}: a user route names its refusal`);
   }
+  const refusesGuestsFirst = (spec.who === 'user' || spec.who === 'member') && spec.ownCredentials !== true;
   const bodySchema = (environment: string): z.ZodType | undefined =>
     typeof spec.body === 'function' ? spec.body(environment) : (spec.body as z.ZodType | undefined);
   const [status] = spec.ok;
@@ -163,12 +174,14 @@ export function route<
     tag: spec.tag,
     who: spec.who,
     permission: spec.action?.definition.permission ?? null,
+    refusesGuestsFirst,
     ...(spec.query ? { query: spec.query } : {}),
     ...(spec.body ? { body: bodySchema(DOCUMENTED_ENVIRONMENT) } : {}),
     bodyOptional: spec.bodyOptional === true,
     ok: spec.ok,
     errors: spec.errors,
     async fetch(request, context) {
+      if (refusesGuestsFirst && context.actor.type === 'guest') throw new AuthenticationRequired();
       const query = readQuery(request, spec.query ?? NoQuery);
       const params = canonicalParams(request.params);
       const ctx = (

@@ -287,6 +287,7 @@ export const ROUTES: readonly Route[] = [
       'Join the document\'s realtime room (WebSocket upgrade; credentials in Authorization or the subprotocols "signet.v1", "bearer.<token>")',
     tag: 'rooms',
     who: 'member',
+    ownCredentials: true,
     // `openRoom` runs it, as the actor of the subprotocol bearer when there is one.
     action: joinRoom,
     ok: [101, 'Switching protocols: the signet.v1 room protocol (SPEC §4)'],

@@ -25,14 +25,21 @@ describe('the route table', () => {
     expect((unknown.body as ErrorBody).error.code).toBe('NOT_FOUND');
   });
 
-  it('refuses any query parameter on every route that declares no query, before anything else', async () => {
+  it('refuses any query parameter on every route that declares no query, before anything but a guest', async () => {
     const without = ROUTES.filter((r) => r.query === undefined);
     expect(without.length).toBeGreaterThan(20);
     for (const entry of without) {
       for (const token of [t.tokens.owner, undefined]) {
         const response = await call(entry.method.toUpperCase(), `${concrete(entry.path)}?organization=x`, { token });
-        expect(response.status, `${entry.method} ${entry.path}`).toBe(400);
         const { error } = response.body as ErrorBody;
+        if (token === undefined && entry.refusesGuestsFirst) {
+          expect([response.status, error.code], `${entry.method} ${entry.path}`).toEqual([
+            401,
+            'AUTHENTICATION_REQUIRED',
+          ]);
+          continue;
+        }
+        expect(response.status, `${entry.method} ${entry.path}`).toBe(400);
         expect(error.code).toBe('VALIDATION_FAILED');
         expect(error.details).toEqual([expect.objectContaining({ path: 'organization' })]);
       }
@@ -55,6 +62,21 @@ describe('the route table', () => {
       }
       const padded = await call('GET', `${path}?limit=007`, { token: t.tokens.owner });
       expect(padded.status).toBe(200);
+    }
+  });
+
+  it('answers a guest on a route for actors 401 before it reads what the guest sent', async () => {
+    const guarded = ROUTES.filter((r) => r.refusesGuestsFirst);
+    expect(new Set(guarded.map((r) => r.who))).toEqual(new Set(['member', 'user']));
+    expect(guarded.map((r) => `${r.method} ${r.path}`)).toContain('post /v1/orgs');
+    // The room finds a bearer in its subprotocols too: a guest gets that far (and is refused there).
+    expect(guarded.map((r) => r.path)).not.toContain('/v1/rooms/:documentId');
+    for (const entry of guarded) {
+      const method = entry.method.toUpperCase();
+      const path = `${concrete(entry.path)}${entry.query ? '?limit=0x10' : ''}`;
+      const response = await call(method, path, { rawBody: entry.body ? '{not json' : undefined });
+      const { error } = response.body as ErrorBody;
+      expect([response.status, error.code], `${method} ${entry.path}`).toEqual([401, 'AUTHENTICATION_REQUIRED']);
     }
   });
 
