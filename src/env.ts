@@ -6,7 +6,8 @@
  */
 import type { DeletionParams, JobMessage } from './messages.ts';
 
-export interface Env extends Omit<WranglerEnv, 'JOBS' | 'ORG_DELETION' | 'ACTOR_TOKEN_TTL_SECONDS'> {
+export interface Env
+  extends Omit<WranglerEnv, 'JOBS' | 'ORG_DELETION' | 'ACTOR_TOKEN_TTL_SECONDS' | 'DATABASE_TIMEOUT_MS'> {
   /** Default token lifetime in seconds (900 unless set; at most 3600). */
   ACTOR_TOKEN_TTL_SECONDS?: string;
   /** Secret: a JSON JWK Set of private signing keys; the first signs, all verify. */

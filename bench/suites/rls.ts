@@ -87,7 +87,7 @@ const ROLE_SWITCH = "set_config('role', $1, true)\n  || ";
  */
 export function scopeSql(client: pg.Client, organizationId: string, actorId: string, role: boolean): string {
   if (!SCOPE_SQL.includes(ROLE_SWITCH)) throw new Error('rls: SCOPE_SQL no longer opens with the role switch');
-  const params = scopeParameters(tenantScope({ type: 'user', id: actorId, organizationId }));
+  const params = scopeParameters(tenantScope({ type: 'user', id: actorId, organizationId }), 8_000);
   return inline(client, { sql: role ? SCOPE_SQL : SCOPE_SQL.replace(ROLE_SWITCH, ''), params });
 }
 

@@ -8,7 +8,8 @@
  *   database is unreachable and nothing can be written;
  * - `POST /__fault/stall`: every request is held, never forwarded and never answered — the database has
  *   stopped answering (a frozen process, a black-holed network) and nothing can be written;
- * - `POST /__fault/up`: forward again; connections held until then are destroyed, unforwarded;
+ * - `POST /__fault/up`: forward again; connections held until then are destroyed unanswered (a `stall`'s
+ *   were never forwarded, a `stall-reply`'s was);
  * - `POST /__fault/arm {match, fault}`: a one-shot fault on the next request whose body contains
  *   `match` — `drop-reply` forwards it and then destroys the connection instead of answering (the
  *   write landed, its client never learns it), `stall-reply` forwards it and then holds the answer

@@ -12,7 +12,7 @@ export const MAX_PAGE = 100;
  * A query parameter that is a whole number written in decimal digits, nothing else: `z.coerce.number()`
  * would take `0x10`, `1e2`, ` 5` and `5.0` too (`Number`'s grammar), which no client means as a page size.
  */
-const decimal = (value: unknown) => (typeof value === 'string' && /^[0-9]{1,3}$/.test(value) ? Number(value) : value);
+const decimal = (value: unknown) => (typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : value);
 
 /** `?cursor&limit` and nothing else: an unknown parameter (a client-chosen tenant, say) is refused. */
 export const PageQuery = z.strictObject({

@@ -36,7 +36,7 @@ const SQLSTATE: Record<string, DatabaseFailure> = {
   '40001': 'serialization',
   '40P01': 'serialization',
   '55P03': 'lock',
-  '57014': 'unavailable', // query_canceled (statement timeout): nothing was committed
+  '57014': 'unavailable', // query_canceled (statement timeout, session.ts): nothing was committed
   '42501': 'insufficient_privilege',
   // invalid_parameter_value: an argument of our own statements is wrong — the scope statement's role does
   // not exist (the database is behind the Worker's migrations). Ours to fix, never the client's 400.
@@ -82,16 +82,19 @@ export function toDomainError(error: unknown): SignetError | unknown {
     case 'limit':
       return new ValidationFailed([{ path: '', message: 'The request exceeds a limit of the database.' }]);
     case 'unavailable':
-      return gaveUp(error)
-        ? new DatabaseUnavailable('The database did not answer in time.')
-        : new DatabaseUnavailable();
+      if (gaveUp(error)) return new DatabaseUnavailable('The database did not answer in time.');
+      if ((error as { code?: unknown }).code === '57014') {
+        return new DatabaseUnavailable('The database did not finish in time; nothing was written.');
+      }
+      return new DatabaseUnavailable();
     default:
       return error;
   }
 }
 
 /**
- * The batch's own deadline passed (`DATABASE_TIMEOUT_MS`, `session.ts`): the driver wraps the fetch's
+ * The Worker's deadline for the batch passed (`DATABASE_TIMEOUT_MS`, `session.ts`) with no answer, not even
+ * the database's own statement timeout (57014, above): the driver wraps the fetch's
  * `TimeoutError` as its `sourceError`, or it surfaces as it is while the answer is read. Whether the
  * database received the batch is unknown, so this 503 does not say that nothing was written.
  */

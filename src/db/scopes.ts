@@ -126,17 +126,21 @@ export function roleOf(scope: SessionScope): string {
 
 /**
  * The scope statement: the role switch and every setting the policies read, all of them on every
- * transaction (a setting left out would read as whatever the connection's session holds). Its answer,
- * the settings concatenated into one text column, is ignored.
+ * transaction (a setting left out would read as whatever the connection's session holds), and the
+ * transaction's `statement_timeout` (`session.ts`: the database's own deadline, inside the Worker's). Its
+ * answer, the settings concatenated into one text column, is ignored.
  */
 export const SCOPE_SQL = `select set_config('role', $1, true)
   || set_config('app.organization_id', $2, true) || set_config('app.user_id', $3, true)
   || set_config('app.actor_type', $4, true) || set_config('app.actor_id', $5, true)
   || set_config('app.bootstrap', $6, true) || set_config('app.public_read', $7, true)
-  || set_config('app.maintenance', $8, true)`;
+  || set_config('app.maintenance', $8, true) || set_config('statement_timeout', $9, true)`;
 
-/** `SCOPE_SQL`'s parameters for a scope: its role, the settings as text, `''` for none and `'on'` for a mode. */
-export function scopeParameters(scope: SessionScope): string[] {
+/**
+ * `SCOPE_SQL`'s parameters for a scope: its role, the settings as text, `''` for none and `'on'` for a
+ * mode; then how long each statement of the transaction may run, in milliseconds.
+ */
+export function scopeParameters(scope: SessionScope, statementTimeoutMs: number): string[] {
   return [
     roleOf(scope),
     scope.organizationId ?? '',
@@ -146,5 +150,6 @@ export function scopeParameters(scope: SessionScope): string[] {
     scope.bootstrap ? 'on' : '',
     scope.publicRead ? 'on' : '',
     scope.maintenance ? 'on' : '',
+    String(statementTimeoutMs),
   ];
 }

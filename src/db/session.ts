@@ -15,10 +15,13 @@
  * drizzle statement is built, sent and mapped exactly as `db.batch` does, so what it returns is
  * unchanged; a `TextStatement` is sent as it is (`npm run bench`: `http.pipeline_vs_hono_cpu_ratio`).
  *
- * A batch waits at most `db.answerWithinMs` (`DATABASE_TIMEOUT_MS`) for its answer, then is abandoned as
- * `DATABASE_UNAVAILABLE`: a database that has stopped answering costs a request a bounded wait, not a hang.
- * The batch commits as one statement of the HTTP API, so a batch given up before the database received it
- * wrote nothing; one given up after — its answer lost on the way back — may have committed, as when a
+ * Two deadlines bound a batch. The database's own comes first: the scope statement sets the
+ * transaction's `statement_timeout` to its statements' share of 80 % of `db.answerWithinMs`
+ * (`DATABASE_TIMEOUT_MS`), so a slow batch is cancelled and rolled back by the database itself (57014,
+ * `DATABASE_UNAVAILABLE`, nothing written) before the Worker stops waiting. The Worker's comes at
+ * `answerWithinMs`: it abandons a batch whose database has stopped answering altogether (a frozen process,
+ * a lost network), so a request costs a bounded wait, not a hang. A batch abandoned before the database
+ * received it wrote nothing; one whose answer was lost on the way back may have committed, as when a
  * connection is lost there (README, "Faults").
  */
 
@@ -57,6 +60,9 @@ interface Driver {
 
 const ANSWER = { arrayMode: true, fullResults: true } as const;
 
+/** The part of a batch's deadline its statements may run on the database; the rest is the round trip's. */
+const DATABASE_SHARE = 0.8;
+
 /** A text statement as drizzle would have prepared it: its query as it is, its answer unchanged. */
 function preparedText(statement: TextStatement): Prepared {
   return {
@@ -74,12 +80,20 @@ export async function runScoped<const Q extends Statements>(
   statements: Q,
 ): Promise<Answers<Q>> {
   const client = db.$client as unknown as Driver;
+  // A timer of our own, cleared as soon as the batch ends: `AbortSignal.timeout` would stay pending for
+  // the whole deadline, and a room's Durable Object with a timer pending can't hibernate.
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new DOMException('The database did not answer.', 'TimeoutError')),
+    db.answerWithinMs,
+  );
+  const statementTimeoutMs = Math.max(1, Math.floor((db.answerWithinMs * DATABASE_SHARE) / statements.length));
   try {
     const prepared = statements.map((statement) =>
       isDrizzle(statement) ? (statement as unknown as { _prepare(): Prepared })._prepare() : preparedText(statement),
     );
     const queries = [
-      client.query(SCOPE_SQL, scopeParameters(scope), ANSWER),
+      client.query(SCOPE_SQL, scopeParameters(scope, statementTimeoutMs), ANSWER),
       ...prepared.map((p) => {
         const query = p.getQuery();
         return client.query(query.sql, query.params, { fullResults: true, arrayMode: p.isResponseInArrayMode() });
@@ -87,10 +101,12 @@ export async function runScoped<const Q extends Statements>(
     ];
     const [, ...results] = await client.transaction(queries, {
       ...ANSWER,
-      fetchOptions: { signal: AbortSignal.timeout(db.answerWithinMs) },
+      fetchOptions: { signal: deadline.signal },
     });
     return results.map((result, i) => prepared[i]!.mapResult(result, true)) as Answers<Q>;
   } catch (error) {
     throw toDomainError(error);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -27,7 +27,11 @@ import { EXPORT_PERMISSIONS, runExport } from '../services/exports.ts';
 import { claimJob, failJob, type JobHandle, LEASE_SECONDS, releaseJob } from '../services/jobs.ts';
 import { backoffSeconds, MAX_DELIVERIES } from './retry-policy.ts';
 
-/** A job's batch gives up well inside its lease, so the job is never taken over while one may still land. */
+/**
+ * Each batch of a job gives up inside the job's lease (60 s from its claim), its statements sooner
+ * (`session.ts`). A run of several batches can still outlast the lease; then only the attempt that
+ * claimed the job can finish it (`services/jobs.ts`), so a takeover never runs it twice.
+ */
 const JOB_ANSWER_WITHIN_MS = (LEASE_SECONDS - 10) * 1000;
 
 const ExportInput = z.object({ documentId: z.uuid() });

@@ -40,8 +40,11 @@ const STEPS: readonly [DeletionStep, (ctx: Context, deletionId: string) => Promi
  * (`PERMANENT_FAILURES`, the same set as a job's) don't.
  */
 const STEP_CONFIG = { retries: { limit: 4, delay: '1 second', backoff: 'exponential' }, timeout: '2 minutes' } as const;
-/** A step's batch (the final export, the cascade delete) gives up before the step's own timeout ends it. */
-const STEP_ANSWER_WITHIN_MS = 110_000;
+/**
+ * A step's slowest batch (the final export, the cascade delete) gives up with half a minute of the step's
+ * two left, so the failure is still recorded on the deletion (`markStep`) before the step times out.
+ */
+const STEP_ANSWER_WITHIN_MS = 90_000;
 /** In-flight requests holding a just-revoked token get this long to finish before rooms close. */
 const DRAIN = '2 seconds';
 

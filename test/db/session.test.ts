@@ -4,8 +4,10 @@
  * scope statement as drizzle would build it — for every kind of statement the services send, on the
  * real database behind the bridge; and check that the scope it sets is the one row-level security reads.
  */
+
+import { env } from 'cloudflare:test';
 import { and, desc, eq, sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Database, DEFAULT_ANSWER_WITHIN_MS, openDatabase } from '../../src/db/client.ts';
 import { documents } from '../../src/db/schema.ts';
 import { roleOf, type SessionScope, tenantScope } from '../../src/db/scopes.ts';
@@ -13,6 +15,12 @@ import { runScoped } from '../../src/db/session.ts';
 import { isSignetError } from '../../src/errors.ts';
 import { documentById } from '../../src/services/document-statements.ts';
 import { adminSql, createDocument, createOrganization, database } from '../support/database.ts';
+
+declare module 'vitest' {
+  interface ProvidedContext {
+    databaseKind: 'embedded' | 'postgres';
+  }
+}
 
 /** The scope statement as drizzle builds it (what `runScoped` sent through `db.batch` before). */
 function drizzleScope(db: Database, scope: SessionScope) {
@@ -64,6 +72,30 @@ describe('runScoped', () => {
     expect(all[0]?.createdAt, 'timestamps mapped to Dates, as drizzle maps them').toBeInstanceOf(Date);
     expect(picked).toEqual([{ id: document.id, version: 1, at: expect.any(Date) }]);
     expect(raw.rows).toHaveLength(1);
+  });
+
+  it("gives each statement its share of 80 % of the batch's deadline: past it the database cancels, nothing written", async () => {
+    const db = openDatabase(env, 10_000);
+    const setting = sql`select current_setting('statement_timeout') as t`;
+    const [one] = await runScoped(db, scope, [db.execute(setting)]);
+    const [, two] = await runScoped(db, scope, [db.execute(sql`select 1`), db.execute(setting)]);
+    expect([one.rows[0], two.rows[0]]).toEqual([{ t: '8s' }, { t: '4s' }]);
+    // The embedded database (PGlite) takes the setting but never cancels a statement (README).
+    if (inject('databaseKind') !== 'postgres') return;
+    const quick = openDatabase(env, 1_000);
+    const refused = await runScoped(quick, scope, [
+      quick.update(documents).set({ body: 'never' }).where(eq(documents.id, document.id)),
+      quick.execute(sql`select pg_sleep(0.7)`), // its 400 ms share passes first
+    ]).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isSignetError(refused) && [refused.code, refused.message]).toEqual([
+      'DATABASE_UNAVAILABLE',
+      'The database did not finish in time; nothing was written.',
+    ]);
+    const [row] = (await adminSql()`select body from documents where id = ${document.id}`) as { body: string }[];
+    expect(row?.body).toBe('one');
   });
 
   it('answers a text statement as db.execute answers the same SQL', async () => {

@@ -225,7 +225,7 @@ async function run(f, op, token) {
     const sql = neon(DATABASE_URL);
     const scope = tenantScope({ type: 'user', id: ORGANIZATION, organizationId: ORGANIZATION });
     const [, rows] = await sql.transaction([
-      sql.query(SCOPE_SQL, scopeParameters(scope)),
+      sql.query(SCOPE_SQL, scopeParameters(scope, 8_000)),
       sql`select id, title, body, visibility, version, created_by as "createdBy", created_at as "createdAt",
   updated_at as "updatedAt" from documents where id = ${DOCUMENT} and organization_id = ${ORGANIZATION}`,
     ]);
