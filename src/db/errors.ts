@@ -82,7 +82,6 @@ export function toDomainError(error: unknown): SignetError | unknown {
     case 'limit':
       return new ValidationFailed([{ path: '', message: 'The request exceeds a limit of the database.' }]);
     case 'unavailable':
-      if (gaveUp(error)) return new DatabaseUnavailable('The database did not answer in time.');
       if ((error as { code?: unknown }).code === '57014') {
         return new DatabaseUnavailable('The database did not finish in time; nothing was written.');
       }
@@ -90,15 +89,4 @@ export function toDomainError(error: unknown): SignetError | unknown {
     default:
       return error;
   }
-}
-
-/**
- * The Worker's deadline for the batch passed (`DATABASE_TIMEOUT_MS`, `session.ts`) with no answer, not even
- * the database's own statement timeout (57014, above): the driver wraps the fetch's
- * `TimeoutError` as its `sourceError`, or it surfaces as it is while the answer is read. Whether the
- * database received the batch is unknown, so this 503 does not say that nothing was written.
- */
-function gaveUp(error: unknown): boolean {
-  const named = (e: unknown) => (e as { name?: unknown } | null)?.name === 'TimeoutError';
-  return named(error) || named((error as { sourceError?: unknown } | null)?.sourceError);
 }

@@ -16,16 +16,19 @@
  * unchanged; a `TextStatement` is sent as it is (`npm run bench`: `http.pipeline_vs_hono_cpu_ratio`).
  *
  * Two deadlines bound a batch. The database's own comes first: the scope statement sets the
- * transaction's `statement_timeout` to its statements' share of 80 % of `db.answerWithinMs`
- * (`DATABASE_TIMEOUT_MS`), so a slow batch is cancelled and rolled back by the database itself (57014,
- * `DATABASE_UNAVAILABLE`, nothing written) before the Worker stops waiting. The Worker's comes at
- * `answerWithinMs`: it abandons a batch whose database has stopped answering altogether (a frozen process,
- * a lost network), so a request costs a bounded wait, not a hang. A batch abandoned before the database
- * received it wrote nothing; one whose answer was lost on the way back may have committed, as when a
- * connection is lost there (README, "Faults").
+ * transaction's `statement_timeout` to an even share, per statement, of 80 % of `db.answerWithinMs`
+ * (`DATABASE_TIMEOUT_MS`), so a slow statement is cancelled and its transaction rolled back by the
+ * database itself (57014, `DATABASE_UNAVAILABLE`, nothing written), usually before the Worker stops
+ * waiting. Not always: Postgres doesn't time `COMMIT` (deferred triggers run there), nor what comes before
+ * the first statement (Neon waking a suspended compute, a wait for a connection). The Worker's deadline
+ * comes at `answerWithinMs`: it abandons a batch whose database hasn't answered — stopped altogether (a
+ * frozen process, a lost network) or slow in those parts — so a request costs a bounded wait, not a hang,
+ * and its 503 doesn't say that nothing was written: a batch abandoned before the database received it
+ * wrote nothing, one abandoned later may commit, as when a connection is lost there (README, "Faults").
  */
 
 import type { BatchItem } from 'drizzle-orm/batch';
+import { DatabaseUnavailable } from '../errors.ts';
 import type { Database } from './client.ts';
 import { toDomainError } from './errors.ts';
 import { SCOPE_SQL, type SessionScope, scopeParameters } from './scopes.ts';
@@ -83,10 +86,7 @@ export async function runScoped<const Q extends Statements>(
   // A timer of our own, cleared as soon as the batch ends: `AbortSignal.timeout` would stay pending for
   // the whole deadline, and a room's Durable Object with a timer pending can't hibernate.
   const deadline = new AbortController();
-  const timer = setTimeout(
-    () => deadline.abort(new DOMException('The database did not answer.', 'TimeoutError')),
-    db.answerWithinMs,
-  );
+  const timer = setTimeout(() => deadline.abort(), db.answerWithinMs);
   const statementTimeoutMs = Math.max(1, Math.floor((db.answerWithinMs * DATABASE_SHARE) / statements.length));
   try {
     const prepared = statements.map((statement) =>
@@ -105,6 +105,8 @@ export async function runScoped<const Q extends Statements>(
     });
     return results.map((result, i) => prepared[i]!.mapResult(result, true)) as Answers<Q>;
   } catch (error) {
+    // Abandoned: whatever the driver made of the abort (its wrapped fetch error, or a failed body read).
+    if (deadline.signal.aborted) throw new DatabaseUnavailable('The database did not answer in time.');
     throw toDomainError(error);
   } finally {
     clearTimeout(timer);

@@ -82,10 +82,12 @@ describe('runScoped', () => {
     expect([one.rows[0], two.rows[0]]).toEqual([{ t: '8s' }, { t: '4s' }]);
     // The embedded database (PGlite) takes the setting but never cancels a statement (README).
     if (inject('databaseKind') !== 'postgres') return;
-    const quick = openDatabase(env, 1_000);
+    // 1.6 s for each of the two statements, 4 s for the Worker: the sleep is cancelled 2.4 s before the
+    // Worker would give up, room enough for a busy CI machine to get the batch to its second statement.
+    const quick = openDatabase(env, 4_000);
     const refused = await runScoped(quick, scope, [
       quick.update(documents).set({ body: 'never' }).where(eq(documents.id, document.id)),
-      quick.execute(sql`select pg_sleep(0.7)`), // its 400 ms share passes first
+      quick.execute(sql`select pg_sleep(3)`),
     ]).then(
       () => undefined,
       (error: unknown) => error,
