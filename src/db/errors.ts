@@ -24,6 +24,7 @@ export type DatabaseFailure =
   | 'serialization'
   | 'lock'
   | 'insufficient_privilege'
+  | 'timeout'
   | 'unavailable'
   | 'other';
 
@@ -36,7 +37,7 @@ const SQLSTATE: Record<string, DatabaseFailure> = {
   '40001': 'serialization',
   '40P01': 'serialization',
   '55P03': 'lock',
-  '57014': 'unavailable', // query_canceled (statement timeout, session.ts): nothing was committed
+  '57014': 'timeout', // query_canceled (statement timeout, session.ts): nothing was committed
   '42501': 'insufficient_privilege',
   // invalid_parameter_value: an argument of our own statements is wrong — the scope statement's role does
   // not exist (the database is behind the Worker's migrations). Ours to fix, never the client's 400.
@@ -81,10 +82,9 @@ export function toDomainError(error: unknown): SignetError | unknown {
       return new ValidationFailed([{ path: '', message: 'A value is not accepted by the database.' }]);
     case 'limit':
       return new ValidationFailed([{ path: '', message: 'The request exceeds a limit of the database.' }]);
+    case 'timeout':
+      return new DatabaseUnavailable('The database did not finish in time; nothing was written.');
     case 'unavailable':
-      if ((error as { code?: unknown }).code === '57014') {
-        return new DatabaseUnavailable('The database did not finish in time; nothing was written.');
-      }
       return new DatabaseUnavailable();
     default:
       return error;
